@@ -1,0 +1,138 @@
+import { posix } from 'node:path';
+import dockerignore from '@balena/dockerignore';
+import type { Stage } from './dockerfile-model';
+
+export interface ContextInputOptions {
+  /** Workspace-relative path of the docker build context; '' or '.' for the workspace root. */
+  contextRoot: string;
+  /** Text of the context's .dockerignore, if any. */
+  dockerignore?: string;
+}
+
+export interface ContextInputs {
+  /** Nx fileset inputs: what the chain reads from the context, then negations for ignored files. */
+  inputs: string[];
+  /** Workspace-relative files/directories (possibly globs) the chain reads from the context; '.' is the workspace root. */
+  contextPaths: string[];
+}
+
+interface IgnoreRule {
+  pattern: string;
+  reincludes: boolean;
+}
+
+/** The whole context (a context path of ''). */
+const WHOLE_CONTEXT = '';
+const GLOB_CHAR = /[*?[\\]/;
+
+/**
+ * Nx inputs for the files a stage chain reads from the build context (COPY/ADD sources and
+ * RUN bind mounts, not what comes `--from` elsewhere), minus what .dockerignore keeps out.
+ */
+export function contextInputs(chain: readonly Stage[], options: ContextInputOptions): ContextInputs {
+  const root = normalizeContextPath(options.contextRoot);
+  const paths = [...new Set(contextSourcePaths(chain))].sort();
+  const exclusions = options.dockerignore === undefined ? [] : safeExclusions(parseDockerignore(options.dockerignore));
+  const inputs = [
+    ...sortedUnique(paths.flatMap((path) => filesets(root, path))),
+    ...sortedUnique(exclusions.flatMap((pattern) => filesets(root, pattern).map((fileset) => `!${fileset}`))),
+  ];
+  const contextPaths = sortedUnique(paths.map((path) => posix.join(root, path) || '.'));
+  return { inputs, contextPaths };
+}
+
+/** Docker's own answer (through @balena/dockerignore) to whether .dockerignore keeps `path` out of the context. */
+export function isIgnoredByDockerignore(path: string, dockerignoreText: string): boolean {
+  return dockerignore().add(dockerignoreText).ignores(normalizeContextPath(path));
+}
+
+function contextSourcePaths(chain: readonly Stage[]): string[] {
+  return chain.flatMap((stage) =>
+    stage.sources.filter((source) => source.from === undefined).flatMap((source) => source.paths.map(sourceContextPath)),
+  );
+}
+
+/**
+ * A source path relative to the context root. One using a variable is widened to the directory
+ * before its first variable (`libs/${LIB}/src` reads from `libs`): the value may come from a build arg.
+ */
+function sourceContextPath(path: string): string {
+  const variableAt = path.indexOf('$');
+  return normalizeContextPath(variableAt === -1 ? path : path.slice(0, path.lastIndexOf('/', variableAt) + 1));
+}
+
+/** Relative to the context root, '' for the root itself; resolved as if the context were `/`, as BuildKit does (`../x` is `x`). */
+function normalizeContextPath(path: string): string {
+  return posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, '');
+}
+
+/**
+ * A context path may be a file or a directory (a glob may match either; Docker copies a matched
+ * directory whole), so it stands for itself and everything below it.
+ */
+function filesets(root: string, path: string): string[] {
+  const base = ['{workspaceRoot}', root, escapeBraces(path)].filter(Boolean).join('/');
+  return path === WHOLE_CONTEXT ? [`${base}/**/*`] : [base, `${base}/**/*`];
+}
+
+/** Docker reads braces literally; Nx's glob engine reads `{a,b}` as alternatives. */
+function escapeBraces(pattern: string): string {
+  return pattern.replace(/[{}]/g, '\\$&');
+}
+
+/** The rules of a .dockerignore, read the way Docker reads them. */
+function parseDockerignore(text: string): IgnoreRule[] {
+  return text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .flatMap((line) => {
+      const reincludes = line.startsWith('!');
+      const pattern = cleanIgnorePattern(reincludes ? line.slice(1).trim() : line);
+      return pattern === undefined ? [] : [{ pattern, reincludes }];
+    });
+}
+
+/** Go's filepath.Clean, then the leading `/` dropped; undefined for patterns that match no context file. */
+function cleanIgnorePattern(raw: string): string | undefined {
+  const pattern = posix.normalize(raw).replace(/^\/+|\/+$/g, '');
+  const outsideContext = pattern === '' || pattern === '.' || pattern === '..' || pattern.startsWith('../');
+  return outsideContext ? undefined : pattern;
+}
+
+/**
+ * Exclusions that are safe to hand Nx as negations. Docker lets a later `!pattern` re-include
+ * files an earlier pattern excluded, while an Nx negation hides a file whatever comes after. So
+ * an exclusion followed by a re-include that could reach the same files is dropped: hashing a few
+ * ignored files costs a cache miss, hiding a copied file would give a stale cache hit.
+ */
+function safeExclusions(rules: IgnoreRule[]): string[] {
+  return rules.flatMap((rule, index) => {
+    if (rule.reincludes) return [];
+    const laterReincludes = rules.slice(index + 1).filter((later) => later.reincludes);
+    return laterReincludes.some((later) => mayOverlap(rule.pattern, later.pattern)) ? [] : [rule.pattern];
+  });
+}
+
+/**
+ * Two patterns are disjoint when their literal leading directories diverge (`docs/*` vs `src/a`);
+ * otherwise (one's literal prefix contains the other's) they may reach the same files.
+ */
+function mayOverlap(a: string, b: string): boolean {
+  const prefixA = literalPrefix(a);
+  const prefixB = literalPrefix(b);
+  const shorter = Math.min(prefixA.length, prefixB.length);
+  return prefixA.slice(0, shorter).every((segment, index) => segment === prefixB[index]);
+}
+
+function literalPrefix(pattern: string): string[] {
+  const segments = pattern.split('/');
+  const firstGlob = segments.findIndex((segment) => GLOB_CHAR.test(segment));
+  return firstGlob === -1 ? segments : segments.slice(0, firstGlob);
+}
+
+function sortedUnique(values: string[]): string[] {
+  return [...new Set(values)].sort();
+}

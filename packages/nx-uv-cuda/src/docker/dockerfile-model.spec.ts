@@ -1,0 +1,356 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DockerfileError,
+  argsSeenBy,
+  effectiveBaseImage,
+  externalRefs,
+  parseDockerfile,
+  resolveStageRef,
+  stageChain,
+  type DockerfileModel,
+  type Stage,
+} from './dockerfile-model';
+
+const FILE = 'services/llm/Dockerfile';
+const recipeText = readFileSync(join(__dirname, '__fixtures__', 'recipe.Dockerfile'), 'utf8');
+const recipe = parseDockerfile(recipeText, FILE);
+
+const names = (stages: Stage[]) => stages.map((stage) => stage.name);
+const stage = (model: DockerfileModel, ref: string) => resolveStageRef(model, ref)!;
+const lines = (...text: string[]) => text.join('\n') + '\n';
+const parse = (text: string) => parseDockerfile(text, FILE);
+
+/** The thrown DockerfileError, for asserting on its parts. */
+function errorOf(run: () => unknown): DockerfileError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof DockerfileError) return error;
+    throw error;
+  }
+  throw new Error('expected a DockerfileError');
+}
+
+describe('parseDockerfile on the recipe', () => {
+  it('reads the syntax directive, escape character and global ARGs', () => {
+    expect(recipe.syntax).toBe('docker/dockerfile:1');
+    expect(recipe.escapeChar).toBe('\\');
+    expect(recipe.globalArgs).toEqual([
+      { name: 'CUDA_VERSION', defaultValue: '12.4.1' },
+      { name: 'CUDA_VARIANT', defaultValue: 'cudnn' },
+      { name: 'UBUNTU_VERSION', defaultValue: '22.04' },
+    ]);
+  });
+
+  it('finds exactly the seven stages, with what each reads', () => {
+    expect(recipe.stages.map(({ index, name, baseImage, stageRefs }) => ({ index, name, baseImage, stageRefs }))).toEqual([
+      {
+        index: 0,
+        name: 'base',
+        baseImage: 'nvidia/cuda:${CUDA_VERSION}-${CUDA_VARIANT}-devel-ubuntu${UBUNTU_VERSION}',
+        stageRefs: ['ghcr.io/astral-sh/uv:0.5.4'],
+      },
+      { index: 1, name: 'deps-dev', baseImage: 'base', stageRefs: ['base'] },
+      { index: 2, name: 'deps-prod', baseImage: 'base', stageRefs: ['base'] },
+      { index: 3, name: 'wheel-prod', baseImage: 'deps-prod', stageRefs: ['deps-prod'] },
+      { index: 4, name: 'wheels', baseImage: 'scratch', stageRefs: ['wheel-prod'] },
+      { index: 5, name: 'dev', baseImage: 'deps-dev', stageRefs: ['deps-dev', 'wheels'] },
+      { index: 6, name: 'prod', baseImage: 'deps-prod', stageRefs: ['deps-prod', 'wheels'] },
+    ]);
+  });
+
+  it('lists build-context sources, and sources read from elsewhere with their origin', () => {
+    expect(stage(recipe, 'base').sources).toEqual([
+      { instruction: 'COPY', paths: ['/uv', '/uvx'], from: 'ghcr.io/astral-sh/uv:0.5.4', line: 13 },
+    ]);
+    expect(stage(recipe, 'deps-dev').sources).toEqual([
+      { instruction: 'COPY', paths: ['uv.lock', 'pyproject.toml'], line: 18 },
+      { instruction: 'RUN', paths: ['libs/shared'], line: 19 },
+      { instruction: 'COPY', paths: ['src/'], line: 20 },
+    ]);
+    expect(stage(recipe, 'prod').sources).toEqual([
+      { instruction: 'COPY', paths: ['/'], from: 'wheels', line: 41 },
+      { instruction: 'COPY', paths: ['src/'], line: 43 },
+    ]);
+  });
+
+  it('records stage ARGs and line ranges, and keeps the exact stage text', () => {
+    expect(stage(recipe, 'wheel-prod').args).toEqual([{ name: 'FLASH_ATTN_VERSION', defaultValue: '2.7.4' }]);
+    const wheels = stage(recipe, 'wheels');
+    expect([wheels.startLine, wheels.endLine]).toEqual([33, 34]);
+    expect(wheels.text).toBe('FROM scratch AS wheels\nCOPY --from=wheel-prod /wheelhouse/ /');
+    const base = stage(recipe, 'base');
+    expect(base.text).toBe(recipeText.split('\n').slice(base.startLine - 1, base.endLine).join('\n'));
+    expect(base.text.endsWith('WORKDIR /app')).toBe(true);
+  });
+});
+
+describe('stageChain', () => {
+  it('builds prod from base, deps-prod, wheel-prod and wheels only', () => {
+    expect(names(stageChain(recipe, 'prod'))).toEqual(['base', 'deps-prod', 'wheel-prod', 'wheels', 'prod']);
+  });
+
+  it('builds dev from deps-dev and, through wheels, from the prod dependencies too', () => {
+    expect(names(stageChain(recipe, 'dev'))).toEqual(['base', 'deps-dev', 'deps-prod', 'wheel-prod', 'wheels', 'dev']);
+  });
+
+  it('leaves out the sources of stages the target does not need', () => {
+    const copied = stageChain(recipe, 'deps-dev').flatMap((s) => s.sources.flatMap((source) => source.paths));
+    expect(copied).not.toContain('prod/uv.lock');
+    expect(copied).toContain('uv.lock');
+  });
+
+  it('matches the target case-insensitively', () => {
+    expect(names(stageChain(recipe, 'PROD')).at(-1)).toBe('prod');
+  });
+
+  it('names the file and the available stages when the target does not exist', () => {
+    const error = errorOf(() => stageChain(recipe, 'release'));
+    expect(error.message).toBe(
+      `${FILE}: target stage "release" not found; available stages: base, deps-dev, deps-prod, wheel-prod, wheels, dev, prod`,
+    );
+  });
+});
+
+describe('resolveStageRef', () => {
+  it('resolves by name case-insensitively, or by index', () => {
+    expect(resolveStageRef(recipe, 'Deps-Prod')?.index).toBe(2);
+    expect(resolveStageRef(recipe, '4')?.name).toBe('wheels');
+    expect(resolveStageRef(recipe, 'ghcr.io/astral-sh/uv:0.5.4')).toBeUndefined();
+    expect(resolveStageRef(recipe, '7')).toBeUndefined();
+  });
+});
+
+describe('parseDockerfile syntax', () => {
+  it('joins backslash continuations and skips comments inside them', () => {
+    const model = parse(
+      lines('FROM python:3.12 AS app', 'COPY --chown=app:app \\', '  # the lock first', '  uv.lock \\', '  pyproject.toml /app/', 'RUN true'),
+    );
+    expect(model.stages[0].sources).toEqual([{ instruction: 'COPY', paths: ['uv.lock', 'pyproject.toml'], line: 2 }]);
+    expect(model.stages[0].endLine).toBe(6);
+  });
+
+  it('honours a backtick escape directive', () => {
+    const model = parse(
+      lines('# escape=`', 'FROM mcr.microsoft.com/windows/servercore:ltsc2022 AS win', 'COPY app.ps1 `', '     C:\\app\\ `', '     C:\\dst\\', 'RUN echo `', '    done'),
+    );
+    expect(model.escapeChar).toBe('`');
+    expect(model.stages[0].sources).toEqual([{ instruction: 'COPY', paths: ['app.ps1', 'C:\\app\\'], line: 3 }]);
+    expect([model.stages[0].startLine, model.stages[0].endLine]).toEqual([2, 7]);
+  });
+
+  it('does not read heredoc bodies as instructions, and heredoc COPY has no context source', () => {
+    const model = parse(
+      lines(
+        'FROM ubuntu:22.04 AS base',
+        'RUN <<EOF',
+        'FROM evil AS nope',
+        'COPY secrets /',
+        'EOF',
+        'COPY <<EOF /etc/app.conf',
+        'key=value',
+        'EOF',
+        'COPY <<-"CONF" settings.toml /etc/',
+        '  x = 1',
+        'CONF',
+        'FROM base AS final',
+      ),
+    );
+    expect(names(model.stages)).toEqual(['base', 'final']);
+    expect(model.stages[0].sources).toEqual([{ instruction: 'COPY', paths: ['settings.toml'], line: 9 }]);
+    expect(model.stages[0].endLine).toBe(11);
+  });
+
+  it('reads the JSON form, keeping spaces in paths', () => {
+    const model = parse(
+      lines('FROM alpine', 'COPY ["my file.txt", "src dir/", "/app/"]', 'COPY --chown=1000 [ "a b" ,\\', '  "/x"]', 'ADD ["model card.md", "/m/"]'),
+    );
+    expect(model.stages[0].sources.map((source) => source.paths)).toEqual([['my file.txt', 'src dir/'], ['a b'], ['model card.md']]);
+  });
+
+  it('reads shell-form brackets as a glob, and strips quotes', () => {
+    const model = parse(lines('FROM alpine', 'COPY src/[ab].py "conf.toml" /app/'));
+    expect(model.stages[0].sources[0].paths).toEqual(['src/[ab].py', 'conf.toml']);
+  });
+
+  it('ignores COPY flags', () => {
+    const model = parse(
+      lines('FROM alpine', 'COPY --chown=app:app --chmod=0644 --link --parents --exclude=*.pyc --exclude=tests ./pkg/ /app/'),
+    );
+    expect(model.stages[0].sources).toEqual([{ instruction: 'COPY', paths: ['./pkg/'], line: 2 }]);
+  });
+
+  it('resolves --from=<index> to that stage', () => {
+    const model = parse(lines('FROM golang:1.22', 'RUN go build -o /out/app', 'FROM alpine AS run', 'COPY --from=0 /out/app /usr/bin/'));
+    expect(model.stages[1].stageRefs).toEqual(['0']);
+    expect(model.stages[1].sources[0].from).toBe('0');
+    expect(names(stageChain(model, 'run'))).toEqual([undefined, 'run']);
+
+    const named = parse(lines('FROM golang:1.22 AS Build', 'FROM alpine AS run', 'COPY --from=0 /out /out', 'COPY --from=BUILD /x /x'));
+    expect(named.stages[1].stageRefs).toEqual(['build']);
+  });
+
+  it('keeps --from=<image> as an external reference, not a stage', () => {
+    const model = parse(lines('FROM python:3.12-slim AS app', 'COPY --from=ghcr.io/astral-sh/uv:0.5.4 /uv /bin/'));
+    expect(model.stages[0].stageRefs).toEqual(['ghcr.io/astral-sh/uv:0.5.4']);
+    expect(model.stages[0].sources).toEqual([
+      { instruction: 'COPY', paths: ['/uv'], from: 'ghcr.io/astral-sh/uv:0.5.4', line: 2 },
+    ]);
+    expect(names(stageChain(model, 'app'))).toEqual(['app']);
+  });
+
+  it('reads RUN bind mounts from the context, or from the stage they name', () => {
+    const model = parse(
+      lines(
+        'FROM python:3.12 AS tools',
+        'FROM python:3.12 AS app',
+        'RUN --mount=type=bind,source=libs/shared,target=/x pip install /x',
+        'RUN --mount=type=bind,target=/ctx --mount=src=requirements.txt,target=/r.txt ls',
+        'RUN --mount=type=bind,from=tools,source=/opt,target=/opt ls',
+        'RUN --mount=type=cache,from=tools,target=/root/.cache --mount=type=secret,id=token --mount=type=tmpfs,target=/tmp ls',
+      ),
+    );
+    const app = model.stages[1];
+    expect(app.sources).toEqual([
+      { instruction: 'RUN', paths: ['libs/shared'], line: 3 },
+      { instruction: 'RUN', paths: ['.'], line: 4 },
+      { instruction: 'RUN', paths: ['requirements.txt'], line: 4 },
+      { instruction: 'RUN', paths: ['/opt'], from: 'tools', line: 5 },
+    ]);
+    expect(app.stageRefs).toEqual(['tools']);
+  });
+
+  it('skips ADD sources that are URLs or git repositories', () => {
+    const model = parse(
+      lines(
+        'FROM alpine',
+        'ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/model.tar.gz /m/',
+        'ADD git@github.com:org/repo.git /repo',
+        'ADD https://github.com/org/repo.git#v1 vendor.tar.gz /v/',
+      ),
+    );
+    expect(model.stages[0].sources).toEqual([{ instruction: 'ADD', paths: ['vendor.tar.gz'], line: 4 }]);
+  });
+
+  it('reads ARG lines declaring several names, lowercases stage names and reads --platform', () => {
+    const model = parse(lines('ARG A=1 B', 'from --platform=$BUILDPLATFORM golang AS Builder', 'arg B C=x'));
+    expect(model.globalArgs).toEqual([{ name: 'A', defaultValue: '1' }, { name: 'B' }]);
+    expect(model.stages[0]).toMatchObject({ name: 'builder', platform: '$BUILDPLATFORM', args: [{ name: 'B' }, { name: 'C', defaultValue: 'x' }] });
+  });
+
+  it('counts lines the same in a CRLF file and normalizes the stage text', () => {
+    const model = parse('FROM alpine AS a\r\nCOPY x \\\r\n  y /z\r\n\r\nFROM a\r\n');
+    expect(model.stages.map(({ startLine, endLine, text }) => ({ startLine, endLine, text }))).toEqual([
+      { startLine: 1, endLine: 3, text: 'FROM alpine AS a\nCOPY x \\\n  y /z' },
+      { startLine: 5, endLine: 5, text: 'FROM a' },
+    ]);
+  });
+});
+
+describe('parseDockerfile errors name the file and the line', () => {
+  it.each([
+    ['an empty file', '', `${FILE}:1: no FROM instruction`],
+    ['only ARGs', lines('ARG A=1'), `${FILE}:1: no FROM instruction`],
+    ['an instruction before FROM', lines('ARG A=1', 'RUN true', 'FROM alpine'), `${FILE}:2: RUN before the first FROM`],
+    ['a FROM without an image', lines('FROM alpine', 'FROM --platform=linux/amd64'), `${FILE}:2: FROM needs a base image`],
+    ['a FROM with stray words', lines('FROM alpine latest'), `${FILE}:1: FROM expects "<image> [AS <name>]"`],
+    ['an invalid stage name', lines('FROM alpine AS 2nd'), `${FILE}:1: invalid stage name "2nd"`],
+    [
+      'duplicate stage names, in any case',
+      lines('FROM alpine AS build', 'RUN true', 'FROM alpine AS Build'),
+      `${FILE}:3: duplicate stage name "build" (first defined on line 1)`,
+    ],
+    ['a COPY without a destination', lines('FROM alpine', 'COPY app.py'), `${FILE}:2: COPY needs at least one source and a destination`],
+    ['an ARG without a name', lines('FROM alpine', 'ARG'), `${FILE}:2: ARG needs a name`],
+    ['an unknown instruction', lines('FROM alpine', 'COPPY a b'), `${FILE}:2: unknown instruction "COPPY"`],
+    ['--from naming a stage index that does not exist', lines('FROM alpine', 'COPY --from=3 /a /b'), `${FILE}:2: --from=3: there is no stage 3`],
+    [
+      'stages that read each other',
+      lines('FROM alpine AS a', 'COPY --from=b /x /x', 'FROM alpine AS b', 'COPY --from=a /y /y'),
+      `${FILE}:4: circular dependency between stages: a -> b -> a`,
+    ],
+    ['a FROM that cannot be expanded', lines('ARG V=1', 'FROM img:${V%.*}'), `${FILE}:2: cannot expand the FROM image`],
+  ])('rejects %s', (_, text, message) => {
+    const error = errorOf(() => parse(text));
+    expect(error.message.startsWith(message)).toBe(true);
+    expect(error.file).toBe(FILE);
+  });
+});
+
+describe('ARG expansion', () => {
+  it('expands the base image with global defaults, overridden by build args', () => {
+    expect(effectiveBaseImage(recipe, stage(recipe, 'base'))).toBe('nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04');
+    expect(effectiveBaseImage(recipe, stage(recipe, 'base'), { CUDA_VERSION: '12.8.0' })).toBe(
+      'nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04',
+    );
+  });
+
+  it('follows FROM <stage> down to the image', () => {
+    expect(effectiveBaseImage(recipe, stage(recipe, 'prod'), { CUDA_VERSION: '12.8.0' })).toBe(
+      'nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04',
+    );
+    expect(effectiveBaseImage(recipe, stage(recipe, 'wheels'))).toBe('scratch');
+  });
+
+  it('expands global defaults that use earlier globals, and ignores undeclared build args', () => {
+    const model = parse(lines('ARG CUDA=12.4.1', 'ARG BASE=nvidia/cuda:${CUDA}-runtime', 'FROM ${BASE} AS run'));
+    expect(effectiveBaseImage(model, model.stages[0], { CUDA: '12.6.0', UNDECLARED: 'x' })).toBe('nvidia/cuda:12.6.0-runtime');
+  });
+
+  it('lets a build arg pick which stage FROM builds on', () => {
+    const model = parse(
+      lines('ARG FLAVOR=slim', 'FROM python:3.12-slim AS slim', 'FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04 AS cuda', 'FROM ${FLAVOR} AS app'),
+    );
+    expect(model.stages[2].stageRefs).toEqual(['slim']);
+    expect(effectiveBaseImage(model, model.stages[2])).toBe('python:3.12-slim');
+    expect(effectiveBaseImage(model, model.stages[2], { FLAVOR: 'cuda' })).toBe('nvidia/cuda:12.4.1-runtime-ubuntu22.04');
+  });
+});
+
+describe('externalRefs', () => {
+  it('lists non-stage --from names and the expanded base images of the chain', () => {
+    expect(externalRefs(recipe, stageChain(recipe, 'prod'), { CUDA_VERSION: '12.8.0' })).toEqual({
+      fromRefs: ['ghcr.io/astral-sh/uv:0.5.4'],
+      baseImages: ['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04'],
+    });
+  });
+
+  it('reports a --from name that is no stage as a named context to provide', () => {
+    const model = parse(lines('FROM python:3.12 AS app', 'COPY --from=wheels / /wheels/', 'RUN --mount=type=bind,from=models,target=/m ls'));
+    expect(externalRefs(model, model.stages).fromRefs).toEqual(['wheels', 'models']);
+  });
+});
+
+describe('argsSeenBy', () => {
+  it('lists stage ARGs of the chain and the global ARGs its FROM lines use', () => {
+    expect(argsSeenBy(recipe, stageChain(recipe, 'prod'))).toEqual([
+      'CMAKE_VERSION',
+      'CUDA_VARIANT',
+      'CUDA_VERSION',
+      'FLASH_ATTN_VERSION',
+      'TORCH_BACKEND',
+      'UBUNTU_VERSION',
+    ]);
+    expect(argsSeenBy(recipe, stageChain(recipe, 'deps-dev'))).not.toContain('FLASH_ATTN_VERSION');
+  });
+
+  it('sees a global ARG in a stage only where it is redeclared, and inherits stage ARGs through FROM', () => {
+    const model = parse(
+      lines(
+        'ARG PYTHON=3.12',
+        'ARG UNUSED=1',
+        'ARG TAG=${PYTHON}-slim',
+        'FROM python:${TAG} AS base',
+        'ARG PYTHON',
+        'ARG APP_ENV=prod',
+        'FROM base AS app',
+        'FROM alpine AS other',
+        'ARG OTHER=1',
+      ),
+    );
+    expect(argsSeenBy(model, stageChain(model, 'app'))).toEqual(['APP_ENV', 'PYTHON', 'TAG']);
+    expect(argsSeenBy(model, stageChain(model, 'other'))).toEqual(['OTHER']);
+  });
+});

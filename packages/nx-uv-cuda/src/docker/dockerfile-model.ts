@@ -1,0 +1,284 @@
+import { Arg, DockerfileParser, From, Instruction, Keyword } from 'dockerfile-ast';
+import { DockerfileError } from './dockerfile-error';
+import { expandArgs } from './expand-args';
+import { lineOf, readInstruction, unquote } from './instruction-sources';
+import { SourceText } from './source-text';
+import { globalArgValues } from './stage-graph';
+
+export { DockerfileError } from './dockerfile-error';
+export { expandArgs } from './expand-args';
+export { argsSeenBy, effectiveBaseImage, externalRefs, resolveStageRef, stageChain } from './stage-graph';
+export type { ExternalRefs } from './stage-graph';
+
+export interface ArgDeclaration {
+  name: string;
+  defaultValue?: string;
+}
+
+export interface StageSource {
+  instruction: 'COPY' | 'ADD' | 'RUN';
+  /** Source paths as written (JSON form decoded, quotes removed, ARGs unexpanded). */
+  paths: string[];
+  /** Set when the paths are read from a stage (its name, or its index when unnamed), a named context or an image, not from the build context. */
+  from?: string;
+  line: number;
+}
+
+export interface Stage {
+  index: number;
+  /** The `AS` name, lowercased: Docker matches stage names case-insensitively. */
+  name?: string;
+  /** The FROM operand as written, ARGs unexpanded. */
+  baseImage: string;
+  platform?: string;
+  args: ArgDeclaration[];
+  sources: StageSource[];
+  /**
+   * Every stage or context this stage reads, in order: FROM <stage>, COPY --from=<x>,
+   * RUN --mount=...,from=<x>. A stage appears as its name (its index when unnamed);
+   * anything else (a named context or an image) as written.
+   */
+  stageRefs: string[];
+  /** 1-based, inclusive: from the FROM line to the end of the stage's last instruction. */
+  startLine: number;
+  endLine: number;
+  /** The source text of those lines, for hashing. */
+  text: string;
+}
+
+export interface DockerfileModel {
+  file: string;
+  escapeChar: string;
+  /** The `# syntax=` directive, if any. */
+  syntax?: string;
+  /** ARGs declared before the first FROM. */
+  globalArgs: ArgDeclaration[];
+  stages: Stage[];
+}
+
+/** Docker's rule for `AS` names (checked after lowercasing). */
+const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
+const KNOWN_KEYWORDS = new Set<string>(Object.values(Keyword));
+
+interface StageHeader {
+  index: number;
+  name?: string;
+  baseImage: string;
+  platform?: string;
+  line: number;
+}
+
+/** A reference from one stage to another, kept with its line to report cycles. */
+interface StageDependency {
+  stage: number;
+  line: number;
+}
+
+interface ParseContext {
+  file: string;
+  source: SourceText;
+  escapeChar: string;
+  headers: StageHeader[];
+  globalDefaults: Record<string, string>;
+}
+
+/** Parses a Dockerfile into its global ARGs and stages; throws DockerfileError on what Docker would reject. */
+export function parseDockerfile(text: string, file: string): DockerfileModel {
+  const dockerfile = DockerfileParser.parse(text);
+  const escapeChar = dockerfile.getEscapeCharacter();
+  const instructions = dockerfile.getInstructions();
+  instructions.forEach((instruction) => assertKnownKeyword(instruction, file));
+
+  const firstFrom = instructions.findIndex((instruction) => instruction instanceof From);
+  if (firstFrom === -1) {
+    throw new DockerfileError(file, 1, 'no FROM instruction: a Dockerfile needs at least one build stage');
+  }
+  const globalArgs = instructions.slice(0, firstFrom).flatMap((instruction) => globalArgDeclarations(instruction, file));
+  const groups = groupByStage(instructions.slice(firstFrom));
+  const headers = groups.map((group, index) => readStageHeader(group[0] as From, index, file));
+  assertUniqueStageNames(headers, file);
+
+  const context: ParseContext = {
+    file,
+    source: new SourceText(text),
+    escapeChar,
+    headers,
+    globalDefaults: globalArgValues({ globalArgs, escapeChar }, {}),
+  };
+  const built = groups.map((group, index) => buildStage(group, headers[index], context));
+  assertNoCycles(built, file);
+
+  const syntax = dockerfile.getDirectives().find((directive) => directive.getName().toLowerCase() === 'syntax');
+  return {
+    file,
+    escapeChar,
+    ...(syntax && { syntax: syntax.getValue() }),
+    globalArgs,
+    stages: built.map(({ stage }) => stage),
+  };
+}
+
+function assertKnownKeyword(instruction: Instruction, file: string): void {
+  if (!KNOWN_KEYWORDS.has(instruction.getKeyword())) {
+    throw new DockerfileError(file, lineOf(instruction), `unknown instruction "${instruction.getInstruction()}"`);
+  }
+}
+
+function globalArgDeclarations(instruction: Instruction, file: string): ArgDeclaration[] {
+  if (!(instruction instanceof Arg)) {
+    const keyword = instruction.getKeyword();
+    throw new DockerfileError(file, lineOf(instruction), `${keyword} before the first FROM: only ARG may come before FROM`);
+  }
+  return argDeclarations(instruction, file);
+}
+
+/** `ARG A=1 B` declares A (default 1) and B (no default). */
+function argDeclarations(arg: Arg, file: string): ArgDeclaration[] {
+  const properties = arg.getProperties();
+  if (properties.length === 0) throw new DockerfileError(file, lineOf(arg), 'ARG needs a name');
+  // dockerfile-ast reads `ARG A B=1` like ENV's legacy `name value` form; Docker reads two declarations.
+  const readAsNameValue = properties[0].getAssignmentOperator() === null && properties[0].getValue() !== null;
+  if (readAsNameValue) return arg.getArguments().map((word) => declarationOf(word.getValue()));
+  return properties.map((property) => {
+    const value = property.getValue();
+    return value === null ? { name: property.getName() } : { name: property.getName(), defaultValue: value };
+  });
+}
+
+/** `NAME` or `NAME=value`, the value unquoted. */
+function declarationOf(word: string): ArgDeclaration {
+  const equals = word.indexOf('=');
+  if (equals === -1) return { name: word };
+  return { name: word.slice(0, equals), defaultValue: unquote(word.slice(equals + 1)) };
+}
+
+/** Splits the instructions from the first FROM on into one group per stage, each starting with its FROM. */
+function groupByStage(instructions: Instruction[]): Instruction[][] {
+  const groups: Instruction[][] = [];
+  for (const instruction of instructions) {
+    if (instruction instanceof From) groups.push([instruction]);
+    else groups[groups.length - 1].push(instruction);
+  }
+  return groups;
+}
+
+/** `FROM [--platform=<p>] <image> [AS <name>]` */
+function readStageHeader(from: From, index: number, file: string): StageHeader {
+  const line = lineOf(from);
+  const operands = from.getArguments().map((argument) => argument.getValue());
+  if (operands.length === 0) throw new DockerfileError(file, line, 'FROM needs a base image');
+  const hasAlias = operands.length === 3 && operands[1].toLowerCase() === 'as';
+  if (operands.length !== 1 && !hasAlias) {
+    throw new DockerfileError(file, line, `FROM expects "<image> [AS <name>]", got "${operands.join(' ')}"`);
+  }
+  const name = hasAlias ? operands[2].toLowerCase() : undefined;
+  if (name !== undefined && !STAGE_NAME.test(name)) {
+    throw new DockerfileError(file, line, `invalid stage name "${operands[2]}": it must match ${STAGE_NAME.source}`);
+  }
+  const platform = from.getPlatformFlag()?.getValue();
+  return { index, ...(name && { name }), baseImage: operands[0], ...(platform && { platform }), line };
+}
+
+function assertUniqueStageNames(headers: StageHeader[], file: string): void {
+  const firstLineByName = new Map<string, number>();
+  for (const { name, line } of headers) {
+    if (name === undefined) continue;
+    const firstLine = firstLineByName.get(name);
+    if (firstLine !== undefined) {
+      throw new DockerfileError(file, line, `duplicate stage name "${name}" (first defined on line ${firstLine})`);
+    }
+    firstLineByName.set(name, line);
+  }
+}
+
+function buildStage(
+  group: Instruction[],
+  header: StageHeader,
+  context: ParseContext,
+): { stage: Stage; dependencies: StageDependency[] } {
+  const body = group.slice(1);
+  const args = body.flatMap((instruction) => (instruction instanceof Arg ? argDeclarations(instruction, context.file) : []));
+  const reads = body.map((instruction) => ({ line: lineOf(instruction), ...readInstruction(instruction, context) }));
+
+  const baseStage = resolveBaseStage(header, context);
+  const fromRefs = reads.flatMap(({ line, fromRefs }) => fromRefs.map((raw) => resolveFromFlag(raw, line, context)));
+  const references = [...(baseStage ? [{ ref: refName(baseStage), stage: baseStage.index, line: header.line }] : []), ...fromRefs];
+  const sources = reads.flatMap(({ sources }) =>
+    sources.map((source) =>
+      source.from === undefined ? source : { ...source, from: resolveFromFlag(source.from, source.line, context).ref },
+    ),
+  );
+
+  const endLine = group[group.length - 1].getRange().end.line + 1;
+  const { line: startLine, index, name, baseImage, platform } = header;
+  const stage: Stage = {
+    index,
+    ...(name && { name }),
+    baseImage,
+    ...(platform && { platform }),
+    args,
+    sources,
+    stageRefs: [...new Set(references.map(({ ref }) => ref))],
+    startLine,
+    endLine,
+    text: context.source.lineSpan(startLine, endLine),
+  };
+  const dependencies = references.flatMap(({ stage, line }) => (stage === undefined ? [] : [{ stage, line }]));
+  return { stage, dependencies };
+}
+
+/**
+ * `FROM <name>` builds on an earlier stage of that name, after expanding global ARGs
+ * (with their defaults: a build arg can still point FROM elsewhere, see effectiveBaseImage).
+ */
+function resolveBaseStage(header: StageHeader, context: ParseContext): StageHeader | undefined {
+  let expanded: string;
+  try {
+    expanded = expandArgs(header.baseImage, context.globalDefaults, context.escapeChar).toLowerCase();
+  } catch (error) {
+    throw new DockerfileError(context.file, header.line, `cannot expand the FROM image: ${(error as Error).message}`);
+  }
+  return context.headers.slice(0, header.index).find((earlier) => earlier.name === expanded);
+}
+
+/**
+ * `--from` names a stage by index (any stage, as in BuildKit) or by name (case-insensitively,
+ * earlier or later), or else a named build context or an image.
+ */
+function resolveFromFlag(raw: string, line: number, context: ParseContext): { ref: string; stage?: number; line: number } {
+  if (/^\d+$/.test(raw)) {
+    const stage = context.headers[Number(raw)];
+    if (!stage) {
+      const last = context.headers.length - 1;
+      throw new DockerfileError(context.file, line, `--from=${raw}: there is no stage ${raw} (stages are numbered 0 to ${last})`);
+    }
+    return { ref: refName(stage), stage: stage.index, line };
+  }
+  const stage = context.headers.find((header) => header.name === raw.toLowerCase());
+  return stage ? { ref: refName(stage), stage: stage.index, line } : { ref: raw, line };
+}
+
+function refName(stage: { name?: string; index: number }): string {
+  return stage.name ?? String(stage.index);
+}
+
+/** Docker refuses stages that read each other in a loop; report the reference that closes it. */
+function assertNoCycles(built: { stage: Stage; dependencies: StageDependency[] }[], file: string): void {
+  const done = new Set<number>();
+  const path: number[] = [];
+  const visit = (index: number): void => {
+    if (done.has(index)) return;
+    path.push(index);
+    for (const dependency of built[index].dependencies) {
+      const loopStart = path.indexOf(dependency.stage);
+      if (loopStart !== -1) {
+        const loop = [...path.slice(loopStart), dependency.stage].map((stage) => refName(built[stage].stage));
+        throw new DockerfileError(file, dependency.line, `circular dependency between stages: ${loop.join(' -> ')}`);
+      }
+      visit(dependency.stage);
+    }
+    path.pop();
+    done.add(index);
+  };
+  built.forEach((_, index) => visit(index));
+}

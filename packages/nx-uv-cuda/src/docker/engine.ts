@@ -1,0 +1,111 @@
+import { runCommand } from '../process/run-command';
+import { formatVersion, parseBuildxVersion, supports, BUILDX_FEATURES, type BuildxFeature } from './buildx-version';
+
+const PROBE_TIMEOUT_MS = 20_000;
+const PROVISION_HINT = 'run tools/docker/provision.sh from the nx-uv-cuda repository, or install Docker Engine with the buildx plugin';
+
+export class PreflightError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreflightError';
+  }
+}
+
+export interface EngineRequirements {
+  features: BuildxFeature[];
+  builder?: string;
+  /** Registry host (e.g. `127.0.0.1:5000`) that the build pushes to. */
+  pushTo?: string;
+}
+
+export interface Engine {
+  serverVersion: string;
+  buildxVersion: [number, number, number];
+  runtimes: string[];
+}
+
+/** Checks, in order, everything a build needs from the engine; each failure says what to do. */
+export async function checkEngine(requirements: EngineRequirements): Promise<Engine> {
+  const client = await docker(['version', '--format', '{{.Client.Version}}']);
+  if (client.notFound) throw new PreflightError(`The docker CLI is not on PATH: ${PROVISION_HINT}.`);
+
+  const info = await docker(['info', '--format', '{{.ServerVersion}}|{{json .Runtimes}}']);
+  if (info.exitCode !== 0 || info.stdout.trim() === '' || info.stdout.startsWith('|')) {
+    throw new PreflightError(
+      `The Docker daemon is not answering (docker info: ${lastLine(info.stderr) || 'no answer'}). ` +
+        `Start it (systemctl start docker, or dockerd), check DOCKER_HOST, or ${PROVISION_HINT}.`,
+    );
+  }
+  const [serverVersion, runtimesJson] = info.stdout.trim().split('|');
+
+  const buildx = await docker(['buildx', 'version']);
+  const buildxVersion = buildx.exitCode === 0 ? parseBuildxVersion(buildx.stdout) : undefined;
+  if (!buildxVersion) {
+    throw new PreflightError(`docker buildx is not installed (docker buildx version failed): ${PROVISION_HINT}.`);
+  }
+  for (const feature of requirements.features) {
+    if (!supports(buildxVersion, feature)) {
+      throw new PreflightError(
+        `docker buildx ${formatVersion(buildxVersion)} is too old for ${feature}: ` +
+          `it needs buildx ${formatVersion(BUILDX_FEATURES[feature])} or newer.`,
+      );
+    }
+  }
+
+  if (requirements.builder) {
+    const builder = await docker(['buildx', 'inspect', requirements.builder]);
+    if (builder.exitCode !== 0) {
+      throw new PreflightError(
+        `Unknown buildx builder "${requirements.builder}" (${lastLine(builder.stderr)}): ` +
+          `create it with docker buildx create --name ${requirements.builder} ..., or list builders with docker buildx ls.`,
+      );
+    }
+  }
+  if (requirements.pushTo) await checkRegistry(requirements.pushTo);
+
+  return { serverVersion, buildxVersion, runtimes: parseRuntimes(runtimesJson) };
+}
+
+/** A registry answers `/v2/` with 200 or 401 (auth required); anything else means pushes will fail. */
+export async function checkRegistry(host: string): Promise<void> {
+  const schemes = isLoopback(host) ? ['http', 'https'] : ['https', 'http'];
+  const failures: string[] = [];
+  for (const scheme of schemes) {
+    try {
+      const response = await fetch(`${scheme}://${host}/v2/`, { signal: AbortSignal.timeout(5_000) });
+      if (response.status === 200 || response.status === 401) return;
+      failures.push(`${scheme}: HTTP ${response.status}`);
+    } catch (error) {
+      failures.push(`${scheme}: ${(error as Error).cause ?? (error as Error).message}`);
+    }
+  }
+  throw new PreflightError(
+    `Registry ${host} is unreachable (${failures.join('; ')}): start it, fix the registry option, or unset it to load images locally.`,
+  );
+}
+
+/** `127.0.0.1:5000/ml/service` → `127.0.0.1:5000`; a ref without a registry host means Docker Hub. */
+export function registryHost(reference: string): string {
+  const first = reference.split('/')[0];
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : 'registry-1.docker.io';
+}
+
+function isLoopback(host: string): boolean {
+  return /^(localhost|127\.|\[::1\])/.test(host);
+}
+
+function parseRuntimes(json: string | undefined): string[] {
+  try {
+    return Object.keys(JSON.parse(json ?? '{}') ?? {});
+  } catch {
+    return [];
+  }
+}
+
+function docker(args: string[]) {
+  return runCommand('docker', args, { stdio: 'pipe', timeoutMs: PROBE_TIMEOUT_MS });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}

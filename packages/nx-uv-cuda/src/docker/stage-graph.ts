@@ -1,0 +1,107 @@
+import { DockerfileError } from './dockerfile-error';
+import type { ArgDeclaration, DockerfileModel, Stage } from './dockerfile-model';
+import { argNamesIn, expandArgs } from './expand-args';
+
+type BuildArgs = Readonly<Record<string, string>>;
+
+export interface ExternalRefs {
+  /** `--from` names that are not stages: named build contexts (`--build-context name=...`) or images. */
+  fromRefs: string[];
+  /** The images the chain's root stages are built FROM (`scratch` excluded). */
+  baseImages: string[];
+}
+
+/** A stage by name (case-insensitively) or by index, as `--from=0` allows. */
+export function resolveStageRef(model: DockerfileModel, ref: string): Stage | undefined {
+  if (/^\d+$/.test(ref)) return model.stages[Number(ref)];
+  const name = ref.toLowerCase();
+  return model.stages.find((stage) => stage.name === name);
+}
+
+/** The target stage and every stage it transitively reads, in Dockerfile order. */
+export function stageChain(model: DockerfileModel, target: string): Stage[] {
+  const root = resolveStageRef(model, target);
+  if (!root) {
+    const names = model.stages.flatMap((stage) => stage.name ?? []);
+    const available = names.length > 0 ? names.join(', ') : 'none (no stage has an AS name)';
+    throw new DockerfileError(model.file, undefined, `target stage "${target}" not found; available stages: ${available}`);
+  }
+  const reached = new Set<Stage>();
+  const visit = (stage: Stage): void => {
+    if (reached.has(stage)) return;
+    reached.add(stage);
+    stage.stageRefs.forEach((ref) => {
+      const dependency = resolveStageRef(model, ref);
+      if (dependency) visit(dependency);
+    });
+  };
+  visit(root);
+  return model.stages.filter((stage) => reached.has(stage));
+}
+
+/** What the chain pulls from outside the Dockerfile, with global ARGs expanded (defaults overridden by `buildArgs`). */
+export function externalRefs(model: DockerfileModel, chain: readonly Stage[], buildArgs: BuildArgs = {}): ExternalRefs {
+  const values = globalArgValues(model, buildArgs);
+  const expand = (text: string): string => expandArgs(text, values, model.escapeChar);
+  const fromRefs = chain.flatMap((stage) => stage.stageRefs.filter((ref) => !resolveStageRef(model, ref)).map(expand));
+  const baseImages = chain
+    .filter((stage) => !baseStage(model, stage, values))
+    .map((stage) => expand(stage.baseImage))
+    .filter((image) => image !== 'scratch');
+  return { fromRefs: [...new Set(fromRefs)], baseImages: [...new Set(baseImages)] };
+}
+
+/**
+ * The image a stage ultimately starts from: its FROM, expanded with the global ARG defaults
+ * overridden by `buildArgs`, followed through `FROM <stage>` down to an image.
+ */
+export function effectiveBaseImage(model: DockerfileModel, stage: Stage, buildArgs: BuildArgs = {}): string {
+  const values = globalArgValues(model, buildArgs);
+  const parent = baseStage(model, stage, values);
+  return parent ? effectiveBaseImage(model, parent, buildArgs) : expandArgs(stage.baseImage, values, model.escapeChar);
+}
+
+/**
+ * The build args that can change what the chain builds, sorted: the ARGs its stages declare
+ * (a global ARG is visible in a stage only where redeclared; a stage's ARGs are inherited by the
+ * stages built FROM it, which the chain contains too), plus the global ARGs its FROM lines use,
+ * directly or through another global ARG's default.
+ */
+export function argsSeenBy(model: DockerfileModel, chain: readonly Stage[]): string[] {
+  const declared = chain.flatMap((stage) => stage.args.map((arg) => arg.name));
+  return [...new Set([...declared, ...globalArgsUsedByFrom(model, chain)])].sort();
+}
+
+/** Global ARG values as Docker computes them: in order, each default expanded with the ones before. */
+export function globalArgValues(
+  model: Pick<DockerfileModel, 'globalArgs' | 'escapeChar'>,
+  buildArgs: BuildArgs,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const { name, defaultValue } of model.globalArgs) {
+    if (Object.hasOwn(buildArgs, name)) values[name] = buildArgs[name];
+    else if (defaultValue !== undefined) values[name] = expandArgs(defaultValue, values, model.escapeChar);
+  }
+  return values;
+}
+
+/** The earlier stage that `stage` is built FROM, if its expanded FROM names one. */
+function baseStage(model: DockerfileModel, stage: Stage, values: BuildArgs): Stage | undefined {
+  const name = expandArgs(stage.baseImage, values, model.escapeChar).toLowerCase();
+  return model.stages.slice(0, stage.index).find((earlier) => earlier.name === name);
+}
+
+function globalArgsUsedByFrom(model: DockerfileModel, chain: readonly Stage[]): string[] {
+  const globals = new Map<string, ArgDeclaration>(model.globalArgs.map((arg) => [arg.name, arg]));
+  const used = new Set<string>();
+  const use = (text: string): void => {
+    for (const name of argNamesIn(text, model.escapeChar)) {
+      const arg = globals.get(name);
+      if (!arg || used.has(name)) continue;
+      used.add(name);
+      if (arg.defaultValue !== undefined) use(arg.defaultValue);
+    }
+  };
+  chain.forEach((stage) => [stage.baseImage, stage.platform ?? ''].forEach(use));
+  return [...used];
+}

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { buildxBuildArgv, defaultProgress, registryCache, type BuildxBuild } from '../../docker/buildx-argv';
+import type { ImageOptions } from './schema';
+
+export const DEFAULT_TAG_TEMPLATE = '{registry}/{project}:{kind}-{backend}';
+
+export interface ImagePlanInput {
+  options: ImageOptions;
+  workspaceRoot: string;
+  project: string;
+  taskHash?: string;
+  gitSha?: string;
+  sourceUrl?: string;
+  metadataTemp: string;
+  env: NodeJS.ProcessEnv;
+  stdoutIsTty: boolean;
+}
+
+export interface ImagePlan {
+  build: BuildxBuild;
+  argv: string[];
+  push: boolean;
+  tags: string[];
+  /**
+   * Local images only: a tag naming the Nx task hash. When the engine already has it, the image for exactly
+   * these inputs exists and nothing is rebuilt; when it lost it, the image is rebuilt (never replayed from Nx's cache).
+   */
+  hashTag?: string;
+}
+
+/** Turns validated executor options into one buildx build. Pure: no process, no filesystem. */
+export function planImage(input: ImagePlanInput): ImagePlan {
+  const { options } = input;
+  const push = options.push ?? options.registry !== undefined;
+  const values: Record<string, string | undefined> = {
+    registry: options.registry,
+    project: input.project,
+    kind: options.kind,
+    backend: options.backend,
+    gitSha: input.gitSha?.slice(0, 12),
+    taskHash: input.taskHash,
+  };
+  const tags = (options.tags ?? [DEFAULT_TAG_TEMPLATE]).map((template) => renderTag(template, values));
+  const hashTag = !push && input.taskHash ? `${input.project}:${options.kind}-${options.backend}-nx${input.taskHash.slice(0, 20)}` : undefined;
+  const cache =
+    options.registry && !options.cacheFrom && !options.cacheTo
+      ? registryCache(`${options.registry}/${input.project}:buildcache-${options.kind}-${options.backend}`)
+      : { cacheFrom: options.cacheFrom ?? [], cacheTo: options.cacheTo ?? [] };
+
+  const build: BuildxBuild = {
+    dockerfile: join(input.workspaceRoot, options.dockerfile),
+    context: join(input.workspaceRoot, options.context),
+    target: options.target,
+    buildArgs: options.buildArgs,
+    buildContexts:
+      options.wheelsContext && options.wheelsDir
+        ? { [options.wheelsContext]: join(input.workspaceRoot, options.wheelsDir) }
+        : undefined,
+    tags: hashTag ? [...tags, hashTag] : tags,
+    labels: { ...imageLabels(input), ...options.labels },
+    platforms: options.platforms,
+    builder: options.builder,
+    ...cache,
+    secrets: options.secrets,
+    progress: options.progress ?? defaultProgress(input.env, input.stdoutIsTty),
+    output: push ? { type: 'push' } : { type: 'load' },
+    metadataFile: input.metadataTemp,
+    noCache: options.noCache,
+    pull: options.pull,
+  };
+  return { build, argv: buildxBuildArgv(build), push, tags, hashTag };
+}
+
+/** OCI annotations plus the plugin's own, so an image says where, from what and for which backend it was built. */
+function imageLabels(input: ImagePlanInput): Record<string, string> {
+  const labels: Record<string, string> = {
+    'org.opencontainers.image.title': input.project,
+    'io.nx-uv-cuda.backend': input.options.backend,
+    'io.nx-uv-cuda.kind': input.options.kind,
+    'io.nx-uv-cuda.stage': input.options.target,
+  };
+  if (input.gitSha) labels['org.opencontainers.image.revision'] = input.gitSha;
+  if (input.sourceUrl) labels['org.opencontainers.image.source'] = input.sourceUrl;
+  return labels;
+}
+
+/** `{registry}/{project}:{kind}-{backend}` → `127.0.0.1:5000/ml/ml-service:prod-cu124`; no registry drops the prefix. */
+export function renderTag(template: string, values: Record<string, string | undefined>): string {
+  const withoutRegistry = values.registry === undefined ? template.replace(/^\{registry\}\//, '') : template;
+  const tag = withoutRegistry.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
+    if (!(name in values)) throw new Error(`unknown placeholder ${placeholder} in tag template "${template}"`);
+    const value = values[name];
+    if (value === undefined) throw new Error(`tag template "${template}" uses ${placeholder}, which is not known here`);
+    return value;
+  });
+  if (!/^[a-z0-9]([a-z0-9._\-/:]*[a-z0-9_.\-])?(:[\w][\w.-]{0,127})?$/.test(tag)) {
+    throw new Error(`tag "${tag}" (from "${template}") is not a valid image reference`);
+  }
+  return tag;
+}

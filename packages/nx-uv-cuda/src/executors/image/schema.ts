@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { buildArgsSchema } from '../../config/shared-schemas';
+
+export const imageExecutorSchema = z
+  .object({
+    dockerfile: z.string().min(1),
+    context: z.string().min(1),
+    target: z.string().min(1),
+    kind: z.enum(['dev', 'prod']),
+    backend: z.string().min(1),
+    buildArgs: buildArgsSchema.default({}),
+    /** Named build context that replaces the wheel stage, and the folder of wheel files it points to. */
+    wheelsContext: z.string().min(1).optional(),
+    wheelsDir: z.string().min(1).optional(),
+    metadataFile: z.string().min(1),
+    registry: z.string().min(1).optional(),
+    /** Tag templates: {registry} {project} {kind} {backend} {gitSha} {taskHash}. */
+    tags: z.array(z.string().min(1)).optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+    platforms: z.array(z.string().min(1)).optional(),
+    builder: z.string().min(1).optional(),
+    cacheFrom: z.array(z.string().min(1)).optional(),
+    cacheTo: z.array(z.string().min(1)).optional(),
+    secrets: z.array(z.string().min(1)).default([]),
+    progress: z.enum(['auto', 'plain', 'tty', 'quiet', 'rawjson']).optional(),
+    push: z.boolean().optional(),
+    noCache: z.boolean().default(false),
+    pull: z.boolean().default(false),
+  })
+  .strict();
+
+export type ImageExecutorOptions = z.input<typeof imageExecutorSchema>;
+export type ImageOptions = z.output<typeof imageExecutorSchema>;

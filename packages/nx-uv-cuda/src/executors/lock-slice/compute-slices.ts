@@ -1,0 +1,51 @@
+import { posix } from 'node:path';
+import { LockSliceError, serializeLockSlice, sliceLock, type LockSliceRequest } from '../../python/lock-slice';
+import { parsePyproject } from '../../python/pyproject';
+import { parseUvLock } from '../../python/uv-lock';
+import type { LockSliceOptions } from './schema';
+
+export interface SliceFiles {
+  dev: string;
+  prod: string;
+}
+
+/**
+ * The dev slice (with dev groups) of the governing lock, and the prod slice: of `prod/uv.lock` when the
+ * service keeps one (its root package is named by `prod/pyproject.toml`), else of the governing lock without groups.
+ * `read` takes a workspace-relative path; keeping I/O out makes this a pure function of the files' text.
+ */
+export function computeSlices(options: LockSliceOptions, read: (file: string) => string): SliceFiles {
+  const lock = parseUvLock(read(options.lockFile), options.lockFile);
+  const dev = sliceLock(lock, {
+    project: options.project,
+    backend: options.backend,
+    devGroups: 'all',
+    lockFile: options.lockFile,
+  });
+  if (!options.prodLockFile) {
+    const prod = sliceLock(lock, { project: options.project, backend: options.backend, devGroups: 'none', lockFile: options.lockFile });
+    return { dev: serializeLockSlice(dev), prod: serializeLockSlice(prod) };
+  }
+  const prodManifest = posix.join(posix.dirname(options.prodLockFile), 'pyproject.toml');
+  const prodProject = parsePyproject(read(prodManifest), prodManifest).name ?? options.project;
+  const prodLock = parseUvLock(read(options.prodLockFile), options.prodLockFile);
+  const prod = sliceWithOptionalBackend(prodLock, {
+    project: prodProject,
+    backend: options.backend,
+    devGroups: 'none',
+    lockFile: options.prodLockFile,
+  });
+  return { dev: serializeLockSlice(dev), prod: serializeLockSlice(prod) };
+}
+
+/** A minimal production lock often pins one backend and has no backend extras: then the whole lock applies. */
+function sliceWithOptionalBackend(lock: ReturnType<typeof parseUvLock>, request: LockSliceRequest) {
+  try {
+    return sliceLock(lock, request);
+  } catch (error) {
+    if (error instanceof LockSliceError && error.code === 'extra-not-in-lock') {
+      return sliceLock(lock, { ...request, backend: undefined });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+export const lockSliceExecutorSchema = z
+  .object({
+    /** The governing uv.lock, workspace-relative. */
+    lockFile: z.string().min(1),
+    /** The service's minimal production lock (`<service>/prod/uv.lock`), when it has one. */
+    prodLockFile: z.string().min(1).optional(),
+    /** The project's normalized Python package name. */
+    project: z.string().min(1),
+    /** The backend extra to activate; unset for a project without backend extras. */
+    backend: z.string().min(1).optional(),
+    devOutput: z.string().min(1),
+    prodOutput: z.string().min(1),
+  })
+  .strict();
+
+export type LockSliceExecutorOptions = z.input<typeof lockSliceExecutorSchema>;
+export type LockSliceOptions = z.output<typeof lockSliceExecutorSchema>;

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { buildArgsSchema } from '../../config/shared-schemas';
+
+export const wheelExecutorSchema = z
+  .object({
+    dockerfile: z.string().min(1),
+    context: z.string().min(1),
+    /** The stage that compiles the wheel (default wheel-prod). */
+    target: z.string().min(1),
+    /** A `FROM scratch` stage holding only the wheel files; exported instead of the whole wheel stage when set. */
+    exportStage: z.string().min(1).optional(),
+    /** Where the wheel stage keeps its wheels, when the whole stage is exported. */
+    wheelhouse: z.string().min(1).default('/wheelhouse'),
+    backend: z.string().min(1),
+    package: z.string().min(1).default('flash-attn'),
+    buildArgs: buildArgsSchema.default({}),
+    outputPath: z.string().min(1),
+    registry: z.string().min(1).optional(),
+    /** flash-attn's build knobs, passed as build args. MAX_JOBS and NVCC_THREADS change speed, not the wheel. */
+    maxJobs: z.number().int().positive().optional(),
+    nvccThreads: z.number().int().positive().optional(),
+    cudaArchs: z.string().min(1).optional(),
+    builder: z.string().min(1).optional(),
+    platforms: z.array(z.string().min(1)).optional(),
+    cacheFrom: z.array(z.string().min(1)).optional(),
+    cacheTo: z.array(z.string().min(1)).optional(),
+    secrets: z.array(z.string().min(1)).default([]),
+    progress: z.enum(['auto', 'plain', 'tty', 'quiet', 'rawjson']).optional(),
+    noCache: z.boolean().default(false),
+  })
+  .strict();
+
+export type WheelExecutorOptions = z.input<typeof wheelExecutorSchema>;
+export type WheelOptions = z.output<typeof wheelExecutorSchema>;

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { buildxBuildArgv, defaultProgress, type BuildxBuild } from '../../docker/buildx-argv';
+import type { WheelOptions } from './schema';
+
+export interface WheelPlanInput {
+  options: WheelOptions;
+  workspaceRoot: string;
+  exportDir: string;
+  env: NodeJS.ProcessEnv;
+  stdoutIsTty: boolean;
+}
+
+/** The flash-attn knobs as build args: explicit options win over the target's build args. */
+export function wheelBuildArgs(options: WheelOptions): Record<string, string> {
+  const knobs: Record<string, string | undefined> = {
+    MAX_JOBS: options.maxJobs?.toString(),
+    NVCC_THREADS: options.nvccThreads?.toString(),
+    FLASH_ATTN_CUDA_ARCHS: options.cudaArchs,
+  };
+  const set = Object.entries(knobs).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return { ...options.buildArgs, ...Object.fromEntries(set) };
+}
+
+/** One buildx build that exports the wheel stage (or its scratch stage) into `exportDir`. Pure. */
+export function planWheel(input: WheelPlanInput): { build: BuildxBuild; argv: string[] } {
+  const { options } = input;
+  const build: BuildxBuild = {
+    dockerfile: join(input.workspaceRoot, options.dockerfile),
+    context: join(input.workspaceRoot, options.context),
+    target: options.exportStage ?? options.target,
+    buildArgs: wheelBuildArgs(options),
+    builder: options.builder,
+    platforms: options.platforms,
+    cacheFrom: options.cacheFrom,
+    cacheTo: options.cacheTo,
+    secrets: options.secrets,
+    progress: options.progress ?? defaultProgress(input.env, input.stdoutIsTty),
+    output: { type: 'local', dest: input.exportDir },
+    noCache: options.noCache,
+  };
+  return { build, argv: buildxBuildArgv(build) };
+}

@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { readFixture } from './__fixtures__/read-fixture';
+import { formatSource, PackageLookup, parseUvLock, sourceKind, UvLockError } from './uv-lock';
+
+const WORKSPACE_LOCK = readFixture('workspace/uv.lock');
+
+/** A lock around the given `[[package]]` tables, for error cases. */
+function lockWith(packages: string, header = 'version = 1\nrevision = 3\n'): string {
+  return `${header}\n${packages}`;
+}
+
+function errorOf(parse: () => unknown): UvLockError {
+  try {
+    parse();
+  } catch (error) {
+    if (error instanceof UvLockError) return error;
+    throw error;
+  }
+  throw new Error('expected a UvLockError');
+}
+
+describe('parseUvLock', () => {
+  const lock = parseUvLock(WORKSPACE_LOCK, 'uv.lock');
+
+  it('reads the header of a workspace lock', () => {
+    expect(lock).toMatchObject({
+      file: 'uv.lock',
+      version: 1,
+      revision: 3,
+      requiresPython: '>=3.11',
+      manifestMembers: ['ml-service', 'other-service', 'shared-lib'],
+      conflicts: [
+        [
+          { package: 'ml-service', extra: 'cu124' },
+          { package: 'ml-service', extra: 'cu128' },
+        ],
+      ],
+    });
+  });
+
+  it('reads members with their optional and dev dependencies', () => {
+    const mlService = lock.packages.find((lockPackage) => lockPackage.name === 'ml-service');
+    expect(mlService).toMatchObject({
+      version: '0.1.0',
+      source: { editable: 'services/ml-service' },
+      dependencies: [{ name: 'requests' }, { name: 'shared-lib' }],
+      devDependencies: { dev: [{ name: 'pytest', group: 'dev' }] },
+    });
+    expect(mlService?.optionalDependencies['cu124']).toEqual([
+      { name: 'flash-attn' },
+      { name: 'torch', version: '2.5.1+cu124', source: { registry: 'https://download.pytorch.org/whl/cu124' } },
+    ]);
+  });
+
+  it('keeps both versions of a package the conflicting extras need', () => {
+    const torches = lock.packages.filter((lockPackage) => lockPackage.name === 'torch');
+    expect(torches.map((torch) => [torch.version, torch.source])).toEqual([
+      ['2.5.1+cu124', { registry: 'https://download.pytorch.org/whl/cu124' }],
+      ['2.7.0+cu128', { registry: 'https://download.pytorch.org/whl/cu128' }],
+    ]);
+    expect(torches[0]?.wheels[0]).toEqual({
+      url: 'https://download.pytorch.org/whl/cu124/torch-2.5.1%2Bcu124-cp311-cp311-linux_x86_64.whl',
+      hash: 'sha256:05a0480be513f231837f98e98ab67491495527049d295b8a727e5515ef904f09',
+    });
+  });
+
+  it('reads sdist-only packages and dependency markers', () => {
+    const flashAttn = lock.packages.find((lockPackage) => lockPackage.name === 'flash-attn');
+    expect(flashAttn?.wheels).toEqual([]);
+    expect(flashAttn?.sdist).toMatchObject({ size: 6016306, hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(flashAttn?.dependencies[2]?.marker).toBe(
+      "extra != 'extra-10-ml-service-cu124' and extra == 'extra-10-ml-service-cu128'",
+    );
+  });
+
+  it('reads a single-project lock and a virtual root', () => {
+    const single = parseUvLock(readFixture('vision-service/uv.lock'), 'vision-service/uv.lock');
+    expect(single.manifestMembers).toEqual([]);
+    expect(single.packages.find((lockPackage) => lockPackage.name === 'vision-service')?.source).toEqual({ editable: '.' });
+    const prod = parseUvLock(readFixture('prod/uv.lock'), 'prod/uv.lock');
+    expect(prod.packages.find((lockPackage) => lockPackage.name === 'prod')?.source).toEqual({ virtual: '.' });
+  });
+
+  it('reads locks without a revision and ignores keys it does not know', () => {
+    const lock = parseUvLock(
+      lockWith('[[package]]\nname = "a"\nversion = "1"\nsource = { registry = "https://pypi.org/simple" }\nfuture-key = 1\n', 'version = 1\n'),
+      'uv.lock',
+    );
+    expect(lock.revision).toBe(0);
+    expect(lock.packages).toEqual([
+      {
+        name: 'a',
+        version: '1',
+        source: { registry: 'https://pypi.org/simple' },
+        dependencies: [],
+        optionalDependencies: {},
+        devDependencies: {},
+        sdist: undefined,
+        wheels: [],
+      },
+    ]);
+  });
+});
+
+describe('parseUvLock errors', () => {
+  it('names the file, line and column of a TOML syntax error', () => {
+    const error = errorOf(() => parseUvLock('version = 1\n\n[[package]\nname = "a"\n', 'services/uv.lock'));
+    expect(error.file).toBe('services/uv.lock');
+    expect(error.message).toMatch(/^services\/uv\.lock:3:\d+: invalid TOML: /);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('names the key path and what was expected', () => {
+    const error = errorOf(() =>
+      parseUvLock(lockWith('[[package]]\nname = 3\nsource = { registry = "https://pypi.org/simple" }\n'), 'uv.lock'),
+    );
+    expect(error.message).toBe('uv.lock: package[0].name: expected string, received number');
+  });
+
+  it('reports several problems in one message', () => {
+    const error = errorOf(() =>
+      parseUvLock(
+        lockWith(
+          '[[package]]\nname = "a"\nsource = { registry = "r" }\nwheels = [{ url = "u", size = -1 }]\n\n' +
+            '[[package]]\nname = "b"\n\n[package.optional-dependencies]\ngpu = [{ version = "1" }]\n',
+          'version = 2\n',
+        ),
+        'uv.lock',
+      ),
+    );
+    expect(error.message).toBe(
+      'uv.lock: version: expected 1, the only uv.lock version this plugin reads; ' +
+        'package[0].wheels[0].size: Too small: expected number to be >=0; ' +
+        'package[1].source: expected record, received undefined; ' +
+        'package[1].optional-dependencies.gpu[0].name: expected string, received undefined',
+    );
+  });
+
+  it('rejects a source table without exactly one kind', () => {
+    const error = errorOf(() =>
+      parseUvLock(lockWith('[[package]]\nname = "a"\nsource = { registry = "r", editable = "." }\n'), 'uv.lock'),
+    );
+    expect(error.message).toBe(
+      'uv.lock: package[0].source: expected exactly one of registry, git, url, path, directory, editable, virtual',
+    );
+  });
+
+  it('rejects a dependency entry that does not pick exactly one package', () => {
+    const packages = [
+      '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\ndependencies = [{ name = "torch" }]\n',
+      '[[package]]\nname = "torch"\nversion = "2.5.1"\nsource = { registry = "https://download.pytorch.org/whl/cu124" }\n',
+      '[[package]]\nname = "torch"\nversion = "2.7.0"\nsource = { registry = "https://download.pytorch.org/whl/cu128" }\n',
+    ].join('\n');
+    expect(errorOf(() => parseUvLock(lockWith(packages), 'uv.lock')).message).toBe(
+      'uv.lock: package[0].dependencies[0]: 2 packages match torch; the entry needs a version and source to pick one',
+    );
+  });
+
+  it('rejects a dependency entry on a package the lock lacks', () => {
+    const packages =
+      '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\n\n' +
+      '[package.dev-dependencies]\ndev = [{ name = "pytest", version = "8.3.4", source = { registry = "https://pypi.org/simple" } }]\n';
+    expect(errorOf(() => parseUvLock(lockWith(packages), 'uv.lock')).message).toBe(
+      'uv.lock: package[0].dev-dependencies.dev[0]: no package pytest 8.3.4 registry+https://pypi.org/simple in the lock',
+    );
+  });
+});
+
+describe('sources', () => {
+  it('formats a source table on one line', () => {
+    expect(formatSource({ registry: 'https://download.pytorch.org/whl/cu124' })).toBe(
+      'registry+https://download.pytorch.org/whl/cu124',
+    );
+    expect(formatSource({ editable: 'libs/shared' })).toBe('editable+libs/shared');
+    expect(formatSource({ url: 'https://example.com/a.tar.gz', subdirectory: 'pkg' })).toBe(
+      'url+https://example.com/a.tar.gz subdirectory=pkg',
+    );
+  });
+
+  it('names the kind of a source', () => {
+    expect(sourceKind({ git: 'https://github.com/org/repo?rev=main#0123abcd' })).toBe('git');
+    expect(sourceKind({ virtual: '.' })).toBe('virtual');
+  });
+});
+
+describe('PackageLookup', () => {
+  const lock = parseUvLock(WORKSPACE_LOCK, 'uv.lock');
+  const lookup = new PackageLookup(lock);
+
+  it('resolves a unique name without version or source', () => {
+    expect(lookup.resolve({ name: 'Charset_Normalizer' }).version).toBe('3.4.1');
+  });
+
+  it('uses version and source to pick among packages of one name', () => {
+    const torch = lookup.resolve({
+      name: 'torch',
+      version: '2.7.0+cu128',
+      source: { registry: 'https://download.pytorch.org/whl/cu128' },
+    });
+    expect(torch.source).toEqual({ registry: 'https://download.pytorch.org/whl/cu128' });
+    expect(lookup.named('torch')).toHaveLength(2);
+  });
+
+  it('throws naming the file when the entry is ambiguous', () => {
+    expect(() => lookup.resolve({ name: 'torch' })).toThrow(
+      new UvLockError('uv.lock', 'uv.lock: 2 packages match torch; the entry needs a version and source to pick one'),
+    );
+  });
+});

@@ -1,0 +1,271 @@
+import { parse, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { formatKeyPath, formatZodIssues } from '../config/zod-message';
+import { normalizeName } from './names';
+
+export const SOURCE_KINDS = ['registry', 'git', 'url', 'path', 'directory', 'editable', 'virtual'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/** The raw source table, e.g. `{ registry: 'https://pypi.org/simple' }` or `{ editable: 'libs/shared' }`. */
+export type LockSource = Readonly<Record<string, string>>;
+
+export interface LockDependency {
+  readonly name: string;
+  /** Present only when the lock holds several packages of this name. */
+  readonly version?: string;
+  readonly source?: LockSource;
+  readonly marker?: string;
+  /** Extras of the target package that this edge activates. */
+  readonly extra?: readonly string[];
+  /** The dependency group the entry belongs to (dev dependencies only). */
+  readonly group?: string;
+}
+
+export interface LockDistribution {
+  readonly url?: string;
+  readonly path?: string;
+  readonly filename?: string;
+  readonly hash?: string;
+  readonly size?: number;
+}
+
+export interface LockPackage {
+  readonly name: string;
+  readonly version?: string;
+  readonly source: LockSource;
+  readonly dependencies: readonly LockDependency[];
+  readonly optionalDependencies: Readonly<Record<string, readonly LockDependency[]>>;
+  readonly devDependencies: Readonly<Record<string, readonly LockDependency[]>>;
+  readonly sdist?: LockDistribution;
+  readonly wheels: readonly LockDistribution[];
+}
+
+export interface ConflictItem {
+  readonly package: string;
+  readonly extra?: string;
+  readonly group?: string;
+}
+
+export interface UvLock {
+  /** The path the lock was read from, as given to the parser; used in messages. */
+  readonly file: string;
+  readonly version: 1;
+  readonly revision: number;
+  readonly requiresPython?: string;
+  readonly manifestMembers: readonly string[];
+  readonly conflicts: readonly (readonly ConflictItem[])[];
+  readonly packages: readonly LockPackage[];
+}
+
+export class UvLockError extends Error {
+  override readonly name = 'UvLockError';
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sourceSchema = z
+  .record(z.string(), z.string())
+  .refine((table) => SOURCE_KINDS.filter((kind) => kind in table).length === 1, {
+    message: `expected exactly one of ${SOURCE_KINDS.join(', ')}`,
+  });
+
+const dependencySchema = z.object({
+  name: z.string().min(1),
+  version: z.string().optional(),
+  source: sourceSchema.optional(),
+  marker: z.string().optional(),
+  extra: z.array(z.string()).optional(),
+});
+
+const distributionSchema = z.object({
+  url: z.string().optional(),
+  path: z.string().optional(),
+  filename: z.string().optional(),
+  hash: z.string().optional(),
+  size: z.number().int().nonnegative().optional(),
+});
+
+const dependencyTableSchema = z.record(z.string(), z.array(dependencySchema));
+
+const packageSchema = z.object({
+  name: z.string().min(1),
+  version: z.string().optional(),
+  source: sourceSchema,
+  dependencies: z.array(dependencySchema).optional(),
+  'optional-dependencies': dependencyTableSchema.optional(),
+  'dev-dependencies': dependencyTableSchema.optional(),
+  sdist: distributionSchema.optional(),
+  wheels: z.array(distributionSchema).optional(),
+});
+
+const conflictItemSchema = z.object({
+  package: z.string(),
+  extra: z.string().optional(),
+  group: z.string().optional(),
+});
+
+// Revisions are backwards-compatible additions (uv's own rule), so any revision of version 1 is read.
+const lockSchema = z.object({
+  version: z.literal(1, { error: 'expected 1, the only uv.lock version this plugin reads' }),
+  revision: z.number().int().nonnegative().optional(),
+  'requires-python': z.string().optional(),
+  manifest: z.object({ members: z.array(z.string()).optional() }).optional(),
+  conflicts: z.array(z.array(conflictItemSchema)).optional(),
+  package: z.array(packageSchema).optional(),
+});
+
+type RawLock = z.infer<typeof lockSchema>;
+type RawPackage = z.infer<typeof packageSchema>;
+type RawDependency = z.infer<typeof dependencySchema>;
+
+/** Reads uv.lock text; throws {@link UvLockError} naming the file and the offending line or key path. */
+export function parseUvLock(text: string, file: string): UvLock {
+  const result = lockSchema.safeParse(parseToml(text, file));
+  if (!result.success) throw new UvLockError(file, formatZodIssues(result.error.issues, file));
+  const lock = toModel(result.data, file);
+  checkDependencyTargets(lock);
+  return lock;
+}
+
+/** The kind of a source table: the one key of {@link SOURCE_KINDS} it holds. */
+export function sourceKind(source: LockSource): SourceKind {
+  const kind = SOURCE_KINDS.find((candidate) => candidate in source);
+  if (kind === undefined) throw new Error(`not a uv.lock source: ${JSON.stringify(source)}`);
+  return kind;
+}
+
+/** One-line canonical form: `registry+https://pypi.org/simple`, `editable+libs/shared`, other keys appended sorted. */
+export function formatSource(source: LockSource): string {
+  const kind = sourceKind(source);
+  const qualifiers = Object.keys(source)
+    .filter((key) => key !== kind)
+    .sort()
+    .map((key) => ` ${key}=${source[key]}`);
+  return `${kind}+${source[kind]}${qualifiers.join('')}`;
+}
+
+/** Finds the exact package a dependency entry points at. */
+export class PackageLookup {
+  private readonly byName = new Map<string, LockPackage[]>();
+
+  constructor(private readonly lock: UvLock) {
+    for (const lockPackage of lock.packages) {
+      const name = normalizeName(lockPackage.name);
+      const sameName = this.byName.get(name);
+      if (sameName === undefined) this.byName.set(name, [lockPackage]);
+      else sameName.push(lockPackage);
+    }
+  }
+
+  named(name: string): readonly LockPackage[] {
+    return this.byName.get(normalizeName(name)) ?? [];
+  }
+
+  /** Packages matching the entry's name and, when given, its version and source: one in a consistent lock. */
+  candidates(dependency: LockDependency): LockPackage[] {
+    const source = dependency.source && formatSource(dependency.source);
+    return this.named(dependency.name).filter(
+      (candidate) =>
+        (dependency.version === undefined || candidate.version === dependency.version) &&
+        (source === undefined || formatSource(candidate.source) === source),
+    );
+  }
+
+  resolve(dependency: LockDependency): LockPackage {
+    const candidates = this.candidates(dependency);
+    if (candidates.length !== 1) {
+      throw new UvLockError(this.lock.file, `${this.lock.file}: ${describeMismatch(dependency, candidates.length)}`);
+    }
+    return candidates[0];
+  }
+}
+
+function parseToml(text: string, file: string): unknown {
+  try {
+    return parse(text);
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const problem = error.message.replace(/^Invalid TOML document: /, '').split('\n')[0];
+    throw new UvLockError(file, `${file}:${error.line}:${error.column}: invalid TOML: ${problem}`);
+  }
+}
+
+function toModel(raw: RawLock, file: string): UvLock {
+  return {
+    file,
+    version: raw.version,
+    revision: raw.revision ?? 0,
+    requiresPython: raw['requires-python'],
+    manifestMembers: raw.manifest?.members ?? [],
+    conflicts: raw.conflicts ?? [],
+    packages: (raw.package ?? []).map(toPackage),
+  };
+}
+
+function toPackage(raw: RawPackage): LockPackage {
+  return {
+    name: raw.name,
+    version: raw.version,
+    source: raw.source,
+    dependencies: (raw.dependencies ?? []).map((entry) => toDependency(entry)),
+    optionalDependencies: mapValues(raw['optional-dependencies'] ?? {}, (entries) =>
+      entries.map((entry) => toDependency(entry)),
+    ),
+    devDependencies: mapValues(raw['dev-dependencies'] ?? {}, (entries, group) =>
+      entries.map((entry) => toDependency(entry, group)),
+    ),
+    sdist: raw.sdist,
+    wheels: raw.wheels ?? [],
+  };
+}
+
+function toDependency(raw: RawDependency, group?: string): LockDependency {
+  return group === undefined ? raw : { ...raw, group };
+}
+
+function mapValues<T, U>(record: Record<string, T>, map: (value: T, key: string) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value, key)]));
+}
+
+/** Every dependency entry must point at exactly one package, so that slicing is exact. */
+function checkDependencyTargets(lock: UvLock): void {
+  const lookup = new PackageLookup(lock);
+  lock.packages.forEach((lockPackage, index) => {
+    for (const [path, dependency] of dependencyEntries(lockPackage, index)) {
+      const matches = lookup.candidates(dependency).length;
+      if (matches !== 1) {
+        const problem = describeMismatch(dependency, matches);
+        throw new UvLockError(lock.file, `${lock.file}: ${formatKeyPath(path)}: ${problem}`);
+      }
+    }
+  });
+}
+
+function* dependencyEntries(lockPackage: LockPackage, index: number): Generator<[PropertyKey[], LockDependency]> {
+  for (const [position, dependency] of lockPackage.dependencies.entries()) {
+    yield [['package', index, 'dependencies', position], dependency];
+  }
+  for (const [table, groups] of [
+    ['optional-dependencies', lockPackage.optionalDependencies],
+    ['dev-dependencies', lockPackage.devDependencies],
+  ] as const) {
+    for (const [group, dependencies] of Object.entries(groups)) {
+      for (const [position, dependency] of dependencies.entries()) {
+        yield [['package', index, table, group, position], dependency];
+      }
+    }
+  }
+}
+
+function describeMismatch(dependency: LockDependency, matches: number): string {
+  const wanted = [dependency.name, dependency.version, dependency.source && formatSource(dependency.source)]
+    .filter((part) => part !== undefined)
+    .join(' ');
+  return matches === 0
+    ? `no package ${wanted} in the lock`
+    : `${matches} packages match ${wanted}; the entry needs a version and source to pick one`;
+}
