@@ -12,7 +12,7 @@ export interface ContextInputOptions {
 export interface ContextInputs {
   /** Nx fileset inputs: what the chain reads from the context, then negations for ignored files. */
   inputs: string[];
-  /** Workspace-relative files/directories (possibly globs) the chain reads from the context; '.' is the workspace root. */
+  /** Workspace-relative files or directories (possibly globs) that the chain reads; '.' is the workspace root. */
   contextPaths: string[];
 }
 
@@ -31,8 +31,8 @@ const GLOB_CHAR = /[*?[\\]/;
  */
 export function contextInputs(chain: readonly Stage[], options: ContextInputOptions): ContextInputs {
   const root = normalizeContextPath(options.contextRoot);
-  const paths = [...new Set(contextSourcePaths(chain))].sort();
-  const exclusions = options.dockerignore === undefined ? [] : safeExclusions(parseDockerignore(options.dockerignore));
+  const paths = contextSourcePaths(chain);
+  const exclusions = safeExclusions(parseDockerignore(options.dockerignore ?? ''));
   const inputs = [
     ...sortedUnique(paths.flatMap((path) => filesets(root, path))),
     ...sortedUnique(exclusions.flatMap((pattern) => filesets(root, pattern).map((fileset) => `!${fileset}`))),
@@ -47,9 +47,8 @@ export function isIgnoredByDockerignore(path: string, dockerignoreText: string):
 }
 
 function contextSourcePaths(chain: readonly Stage[]): string[] {
-  return chain.flatMap((stage) =>
-    stage.sources.filter((source) => source.from === undefined).flatMap((source) => source.paths.map(sourceContextPath)),
-  );
+  const fromContext = chain.flatMap((stage) => stage.sources.filter((source) => source.from === undefined));
+  return fromContext.flatMap((source) => source.paths.map(sourceContextPath));
 }
 
 /**
@@ -61,7 +60,7 @@ function sourceContextPath(path: string): string {
   return normalizeContextPath(variableAt === -1 ? path : path.slice(0, path.lastIndexOf('/', variableAt) + 1));
 }
 
-/** Relative to the context root, '' for the root itself; resolved as if the context were `/`, as BuildKit does (`../x` is `x`). */
+/** Relative to the context root ('' for the root itself), resolved as BuildKit does: as if the context were `/`. */
 function normalizeContextPath(path: string): string {
   return posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, '');
 }

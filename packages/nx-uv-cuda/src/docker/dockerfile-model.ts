@@ -1,7 +1,7 @@
 import { Arg, DockerfileParser, From, Instruction, Keyword } from 'dockerfile-ast';
 import { DockerfileError } from './dockerfile-error';
 import { expandArgs } from './expand-args';
-import { lineOf, readInstruction, unquote } from './instruction-sources';
+import { lineOf, readInstruction, unquote, type InstructionReads } from './instruction-sources';
 import { SourceText } from './source-text';
 import { globalArgValues } from './stage-graph';
 
@@ -19,7 +19,10 @@ export interface StageSource {
   instruction: 'COPY' | 'ADD' | 'RUN';
   /** Source paths as written (JSON form decoded, quotes removed, ARGs unexpanded). */
   paths: string[];
-  /** Set when the paths are read from a stage (its name, or its index when unnamed), a named context or an image, not from the build context. */
+  /**
+   * Set when the paths are not build-context files but come from a stage (its name, or its index
+   * when unnamed), a named build context or an image.
+   */
   from?: string;
   line: number;
 }
@@ -68,10 +71,22 @@ interface StageHeader {
   line: number;
 }
 
+/** A stage, named context or image that a stage reads; `stage` is set when it is a stage. */
+interface Reference {
+  ref: string;
+  stage?: number;
+  line: number;
+}
+
 /** A reference from one stage to another, kept with its line to report cycles. */
 interface StageDependency {
   stage: number;
   line: number;
+}
+
+interface BuiltStage {
+  stage: Stage;
+  dependencies: StageDependency[];
 }
 
 interface ParseContext {
@@ -93,7 +108,8 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
   if (firstFrom === -1) {
     throw new DockerfileError(file, 1, 'no FROM instruction: a Dockerfile needs at least one build stage');
   }
-  const globalArgs = instructions.slice(0, firstFrom).flatMap((instruction) => globalArgDeclarations(instruction, file));
+  const preamble = instructions.slice(0, firstFrom);
+  const globalArgs = preamble.flatMap((instruction) => globalArgDeclarations(instruction, file));
   const groups = groupByStage(instructions.slice(firstFrom));
   const headers = groups.map((group, index) => readStageHeader(group[0] as From, index, file));
   assertUniqueStageNames(headers, file);
@@ -103,7 +119,7 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     source: new SourceText(text),
     escapeChar,
     headers,
-    globalDefaults: globalArgValues({ globalArgs, escapeChar }, {}),
+    globalDefaults: globalArgDefaults(globalArgs, escapeChar, file),
   };
   const built = groups.map((group, index) => buildStage(group, headers[index], context));
   assertNoCycles(built, file);
@@ -127,7 +143,8 @@ function assertKnownKeyword(instruction: Instruction, file: string): void {
 function globalArgDeclarations(instruction: Instruction, file: string): ArgDeclaration[] {
   if (!(instruction instanceof Arg)) {
     const keyword = instruction.getKeyword();
-    throw new DockerfileError(file, lineOf(instruction), `${keyword} before the first FROM: only ARG may come before FROM`);
+    const reason = `${keyword} before the first FROM: only ARG may come before FROM`;
+    throw new DockerfileError(file, lineOf(instruction), reason);
   }
   return argDeclarations(instruction, file);
 }
@@ -150,6 +167,14 @@ function declarationOf(word: string): ArgDeclaration {
   const equals = word.indexOf('=');
   if (equals === -1) return { name: word };
   return { name: word.slice(0, equals), defaultValue: unquote(word.slice(equals + 1)) };
+}
+
+function globalArgDefaults(globalArgs: ArgDeclaration[], escapeChar: string, file: string): Record<string, string> {
+  try {
+    return globalArgValues({ globalArgs, escapeChar }, {});
+  } catch (error) {
+    throw new DockerfileError(file, undefined, `cannot expand the global ARG defaults: ${(error as Error).message}`);
+  }
 }
 
 /** Splits the instructions from the first FROM on into one group per stage, each starting with its FROM. */
@@ -191,33 +216,16 @@ function assertUniqueStageNames(headers: StageHeader[], file: string): void {
   }
 }
 
-function buildStage(
-  group: Instruction[],
-  header: StageHeader,
-  context: ParseContext,
-): { stage: Stage; dependencies: StageDependency[] } {
+function buildStage(group: Instruction[], header: StageHeader, context: ParseContext): BuiltStage {
   const body = group.slice(1);
-  const args = body.flatMap((instruction) => (instruction instanceof Arg ? argDeclarations(instruction, context.file) : []));
   const reads = body.map((instruction) => ({ line: lineOf(instruction), ...readInstruction(instruction, context) }));
-
-  const baseStage = resolveBaseStage(header, context);
-  const fromRefs = reads.flatMap(({ line, fromRefs }) => fromRefs.map((raw) => resolveFromFlag(raw, line, context)));
-  const references = [...(baseStage ? [{ ref: refName(baseStage), stage: baseStage.index, line: header.line }] : []), ...fromRefs];
-  const sources = reads.flatMap(({ sources }) =>
-    sources.map((source) =>
-      source.from === undefined ? source : { ...source, from: resolveFromFlag(source.from, source.line, context).ref },
-    ),
-  );
-
+  const references = stageReferences(header, reads, context);
+  const { line: startLine, ...identity } = header;
   const endLine = group[group.length - 1].getRange().end.line + 1;
-  const { line: startLine, index, name, baseImage, platform } = header;
   const stage: Stage = {
-    index,
-    ...(name && { name }),
-    baseImage,
-    ...(platform && { platform }),
-    args,
-    sources,
+    ...identity,
+    args: body.flatMap((instruction) => (instruction instanceof Arg ? argDeclarations(instruction, context.file) : [])),
+    sources: reads.flatMap(({ sources }) => sources.map((source) => withResolvedFrom(source, context))),
     stageRefs: [...new Set(references.map(({ ref }) => ref))],
     startLine,
     endLine,
@@ -225,6 +233,23 @@ function buildStage(
   };
   const dependencies = references.flatMap(({ stage, line }) => (stage === undefined ? [] : [{ stage, line }]));
   return { stage, dependencies };
+}
+
+/** What a stage reads, in order: the stage it is built FROM, then each `--from`. */
+function stageReferences(
+  header: StageHeader,
+  reads: (InstructionReads & { line: number })[],
+  context: ParseContext,
+): Reference[] {
+  const baseStage = resolveBaseStage(header, context);
+  const base = baseStage ? [{ ref: refName(baseStage), stage: baseStage.index, line: header.line }] : [];
+  const fromFlags = reads.flatMap(({ line, fromRefs }) => fromRefs.map((raw) => resolveFromFlag(raw, line, context)));
+  return [...base, ...fromFlags];
+}
+
+function withResolvedFrom(source: StageSource, context: ParseContext): StageSource {
+  if (source.from === undefined) return source;
+  return { ...source, from: resolveFromFlag(source.from, source.line, context).ref };
 }
 
 /**
@@ -245,12 +270,12 @@ function resolveBaseStage(header: StageHeader, context: ParseContext): StageHead
  * `--from` names a stage by index (any stage, as in BuildKit) or by name (case-insensitively,
  * earlier or later), or else a named build context or an image.
  */
-function resolveFromFlag(raw: string, line: number, context: ParseContext): { ref: string; stage?: number; line: number } {
+function resolveFromFlag(raw: string, line: number, context: ParseContext): Reference {
   if (/^\d+$/.test(raw)) {
     const stage = context.headers[Number(raw)];
     if (!stage) {
-      const last = context.headers.length - 1;
-      throw new DockerfileError(context.file, line, `--from=${raw}: there is no stage ${raw} (stages are numbered 0 to ${last})`);
+      const reason = `--from=${raw}: there is no stage ${raw} (stages are numbered 0 to ${context.headers.length - 1})`;
+      throw new DockerfileError(context.file, line, reason);
     }
     return { ref: refName(stage), stage: stage.index, line };
   }
@@ -263,7 +288,7 @@ function refName(stage: { name?: string; index: number }): string {
 }
 
 /** Docker refuses stages that read each other in a loop; report the reference that closes it. */
-function assertNoCycles(built: { stage: Stage; dependencies: StageDependency[] }[], file: string): void {
+function assertNoCycles(built: BuiltStage[], file: string): void {
   const done = new Set<number>();
   const path: number[] = [];
   const visit = (index: number): void => {

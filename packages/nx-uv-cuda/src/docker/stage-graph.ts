@@ -24,7 +24,8 @@ export function stageChain(model: DockerfileModel, target: string): Stage[] {
   if (!root) {
     const names = model.stages.flatMap((stage) => stage.name ?? []);
     const available = names.length > 0 ? names.join(', ') : 'none (no stage has an AS name)';
-    throw new DockerfileError(model.file, undefined, `target stage "${target}" not found; available stages: ${available}`);
+    const reason = `target stage "${target}" not found; available stages: ${available}`;
+    throw new DockerfileError(model.file, undefined, reason);
   }
   const reached = new Set<Stage>();
   const visit = (stage: Stage): void => {
@@ -40,10 +41,14 @@ export function stageChain(model: DockerfileModel, target: string): Stage[] {
 }
 
 /** What the chain pulls from outside the Dockerfile, with global ARGs expanded (defaults overridden by `buildArgs`). */
-export function externalRefs(model: DockerfileModel, chain: readonly Stage[], buildArgs: BuildArgs = {}): ExternalRefs {
+export function externalRefs(
+  model: DockerfileModel,
+  chain: readonly Stage[],
+  buildArgs: BuildArgs = {},
+): ExternalRefs {
   const values = globalArgValues(model, buildArgs);
   const expand = (text: string): string => expandArgs(text, values, model.escapeChar);
-  const fromRefs = chain.flatMap((stage) => stage.stageRefs.filter((ref) => !resolveStageRef(model, ref)).map(expand));
+  const fromRefs = chain.flatMap((stage) => stage.stageRefs.filter((ref) => !resolveStageRef(model, ref))).map(expand);
   const baseImages = chain
     .filter((stage) => !baseStage(model, stage, values))
     .map((stage) => expand(stage.baseImage))
@@ -58,7 +63,8 @@ export function externalRefs(model: DockerfileModel, chain: readonly Stage[], bu
 export function effectiveBaseImage(model: DockerfileModel, stage: Stage, buildArgs: BuildArgs = {}): string {
   const values = globalArgValues(model, buildArgs);
   const parent = baseStage(model, stage, values);
-  return parent ? effectiveBaseImage(model, parent, buildArgs) : expandArgs(stage.baseImage, values, model.escapeChar);
+  if (parent) return effectiveBaseImage(model, parent, buildArgs);
+  return expandArgs(stage.baseImage, values, model.escapeChar);
 }
 
 /**
