@@ -133,11 +133,14 @@ pid_alive() {
   [[ -n $state && $state != Z && $state != X ]]
 }
 
+# Shows the end of a log, from its last "==== " marker (where this run started
+# writing) at most.
 print_log_tail() {
   local logfile=$1
   if [[ -s $logfile ]]; then
     printf '[provision] --- last lines of %s ---\n' "$logfile" >&2
-    tail -n 30 "$logfile" >&2
+    awk '/^==== / { n = 0 } { line[n++] = $0 } END { for (i = (n > 30 ? n - 30 : 0); i < n; i++) print line[i] }' \
+      "$logfile" >&2
     printf '[provision] --- end of %s ---\n' "$logfile" >&2
   fi
 }
@@ -326,8 +329,11 @@ link_cli() {
     log "linked buildx plugin to $CLI_PLUGIN_DIR/docker-buildx"
   fi
   if ! command -v docker >/dev/null 2>&1; then
-    ln -sfn "$ENGINE_PREFIX/usr/bin/docker" /usr/local/bin/docker
-    log "linked docker CLI to /usr/local/bin/docker"
+    if [[ ! -e /usr/local/bin/docker ]]; then
+      ln -s "$ENGINE_PREFIX/usr/bin/docker" /usr/local/bin/docker
+      log "linked docker CLI to /usr/local/bin/docker"
+    fi
+    export PATH="$PATH:/usr/local/bin"
   fi
 }
 
@@ -350,11 +356,16 @@ dockerd_path() {
   printf '%s' "$ENGINE_PREFIX/usr/sbin:$ENGINE_PREFIX/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 }
 
-dockerd_pid_alive() {
+pidfile_alive() {
   local pid
-  [[ -r /var/run/docker.pid ]] || return 1
-  pid=$(cat /var/run/docker.pid 2>/dev/null) || return 1
+  pid=$(cat "$1" 2>/dev/null) || return 1
   [[ -n $pid ]] && pid_alive "$pid"
+}
+
+# A pid file left by a dead daemon whose pid is now a zombie (or reused)
+# makes dockerd refuse to start, or wait ~10 s for the old containerd.
+remove_stale_pidfile() {
+  if [[ -e $1 ]] && ! pidfile_alive "$1"; then rm -f "$1"; fi
 }
 
 start_dockerd() {
@@ -363,14 +374,14 @@ start_dockerd() {
   runc=$(PATH=$(dockerd_path) command -v runc) || die "runc not found on dockerd's PATH"
   [[ $runc != "$ENGINE_PREFIX"* ]] || die "dockerd would use $runc instead of the host's runc"
 
-  if dockerd_pid_alive; then
-    log "dockerd (pid $(cat /var/run/docker.pid)) is running but not answering yet; waiting"
+  local pid
+  if pidfile_alive /var/run/docker.pid; then
+    pid=$(cat /var/run/docker.pid)
+    log "dockerd (pid $pid) is running but not answering yet; waiting"
   else
-    # A pid file left by a dead dockerd whose pid is now a zombie (or reused)
-    # makes a new dockerd refuse to start.
-    rm -f /var/run/docker.pid
+    remove_stale_pidfile /var/run/docker.pid
+    remove_stale_pidfile /var/run/docker/containerd/containerd.pid
     printf '\n==== %s provision.sh starting dockerd\n' "$(date -Is)" >>"$logfile"
-    local pid
     pid=$(daemonize "$logfile" env PATH="$(dockerd_path)" \
       "$ENGINE_PREFIX/usr/sbin/dockerd" --config-file "$DAEMON_JSON")
     log "started dockerd (pid $pid, log $logfile)"
@@ -378,9 +389,9 @@ start_dockerd() {
 
   local deadline=$((SECONDS + DOCKERD_WAIT))
   until engine_ready; do
-    if ((SECONDS >= deadline)); then
+    if ((SECONDS >= deadline)) || ! pid_alive "$pid"; then
       print_log_tail "$logfile"
-      die "dockerd did not answer 'docker info' within ${DOCKERD_WAIT}s"
+      die "dockerd exited or did not answer 'docker info' within ${DOCKERD_WAIT}s"
     fi
     sleep 1
   done
@@ -396,6 +407,10 @@ ensure_engine() {
   if engine_ready; then
     log "engine: running, but buildx is missing; adding the plugin"
   else
+    # We can only start an engine on the default socket.
+    if [[ -n ${DOCKER_HOST:-} ]]; then
+      die "DOCKER_HOST=$DOCKER_HOST does not answer; start that engine, or unset DOCKER_HOST to get a local one"
+    fi
     require_root_apt "installing and starting a Docker engine"
     ensure_host_packages "${HOST_ENGINE_PACKAGES[@]}"
   fi
@@ -493,7 +508,7 @@ ensure_registry() {
   until registry_ready; do
     if ((SECONDS >= deadline)) || ! pid_alive "$pid"; then
       print_log_tail "$logfile"
-      die "registry did not answer on $(registry_url) within ${REGISTRY_WAIT}s"
+      die "registry on $(registry_url) exited or did not answer within ${REGISTRY_WAIT}s"
     fi
     sleep 0.5
   done

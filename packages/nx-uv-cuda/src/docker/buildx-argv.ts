@@ -59,9 +59,9 @@ function outputArgv(output: BuildxBuild['output']): string[] {
   }
 }
 
-/** `--progress`: live tty output for a person at a terminal, plain lines in CI and logs. */
-export function defaultProgress(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): 'tty' | 'plain' {
-  return stdoutIsTty && !env.CI ? 'tty' : 'plain';
+/** `--progress`: live tty output for a person at a terminal (buildx draws on stderr), plain lines in CI and logs. */
+export function defaultProgress(env: NodeJS.ProcessEnv, stderrIsTty: boolean): 'tty' | 'plain' {
+  return stderrIsTty && !env.CI ? 'tty' : 'plain';
 }
 
 /** Registry cache refs for one image: read from and write to `<registry>/<project>:buildcache-<kind>-<backend>`. */

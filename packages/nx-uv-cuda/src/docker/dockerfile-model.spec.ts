@@ -155,12 +155,17 @@ describe('parseDockerfile syntax', () => {
         'COPY <<-"CONF" settings.toml /etc/',
         '  x = 1',
         'CONF',
+        'COPY <<EOF /usr/local/bin/run.sh',
+        'cat <<USAGE > /dev/stderr',
+        'run.sh [args]',
+        'USAGE',
+        'EOF',
         'FROM base AS final',
       ),
     );
     expect(names(model.stages)).toEqual(['base', 'final']);
     expect(model.stages[0].sources).toEqual([{ instruction: 'COPY', paths: ['settings.toml'], line: 9 }]);
-    expect(model.stages[0].endLine).toBe(11);
+    expect(model.stages[0].endLine).toBe(16);
   });
 
   it('reads the JSON form, keeping spaces in paths', () => {

@@ -1,4 +1,4 @@
-import { Add, Copy, Flag, Instruction, JSONInstruction, Run } from 'dockerfile-ast';
+import { Add, Argument, Copy, Flag, Instruction, JSONInstruction, Run } from 'dockerfile-ast';
 import { DockerfileError } from './dockerfile-error';
 import type { StageSource } from './dockerfile-model';
 import type { SourceText } from './source-text';
@@ -51,12 +51,14 @@ function readCopyOrAdd(instruction: Copy | Add, context: ReadContext): Instructi
 /** Sources then destination, without flags; heredoc markers are counted, not listed. */
 function copyOperands(instruction: Copy | Add, context: ReadContext): { words: string[]; heredocCount: number } {
   const args = instruction.getArguments();
-  const markers = args.filter((arg) => HEREDOC_MARKER.test(arg.getValue()));
-  if (markers.length > 0) {
-    // Only the instruction's own line(s) hold operands; what follows is heredoc content.
-    const headerEnd = markers[markers.length - 1].getRange().start.line;
-    const header = args.filter((arg) => arg.getRange().start.line <= headerEnd && !markers.includes(arg));
-    return { words: header.map((arg) => unquote(arg.getValue())), heredocCount: markers.length };
+  const isMarker = (arg: Argument) => HEREDOC_MARKER.test(arg.getValue());
+  const firstMarker = args.find(isMarker);
+  if (firstMarker) {
+    // Operands end with the line that opens the heredocs; what follows is heredoc content.
+    const headerEnd = firstMarker.getRange().start.line;
+    const header = args.filter((arg) => arg.getRange().start.line <= headerEnd);
+    const words = header.filter((arg) => !isMarker(arg)).map((arg) => unquote(arg.getValue()));
+    return { words, heredocCount: header.length - words.length };
   }
   const words = jsonOperands(instruction, context) ?? args.map((arg) => unquote(arg.getValue()));
   return { words, heredocCount: 0 };

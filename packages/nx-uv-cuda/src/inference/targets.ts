@@ -146,7 +146,9 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
           : {}),
         metadataFile: outputs.image(backend.name, kind),
       },
-      cache: true,
+      // A pushed image lives in the registry, so Nx may replay its metadata; a loaded one lives only in this
+      // engine, so the executor checks the engine for the task-hash tag instead of trusting Nx's cache.
+      cache: facts.registry !== undefined,
       dependsOn: [lockSliceTarget, ...(set.wheelTarget ? [set.wheelTarget] : [])],
       inputs: [
         ...stageFileInputs(stagesBuiltFor(model, stage, replacedStages), inputOptions),

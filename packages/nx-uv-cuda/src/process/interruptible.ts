@@ -2,8 +2,9 @@ import { rmSync } from 'node:fs';
 
 /**
  * Runs `work` so that SIGINT/SIGTERM abort it: the signal passed to `work` aborts (which stops child
- * commands), the registered temporary paths are removed, and the process exits with the signal's code.
- * Temporary paths are removed on every exit path, so a failed or interrupted build leaves nothing behind.
+ * commands) and the registered temporary paths are removed at once, since the task runner may end this
+ * process before `work` unwinds. Temporary paths are removed on every other exit path too, so a failed or
+ * interrupted build leaves nothing behind.
  */
 export async function interruptible<T>(work: (scope: InterruptScope) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -14,9 +15,11 @@ export async function interruptible<T>(work: (scope: InterruptScope) => Promise<
   };
   const onSignal = (signal: NodeJS.Signals) => {
     controller.abort(new Error(`interrupted by ${signal}`));
+    removeTemporaryPaths();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('exit', removeTemporaryPaths);
   try {
     return await work({
       signal: controller.signal,
@@ -29,6 +32,7 @@ export async function interruptible<T>(work: (scope: InterruptScope) => Promise<
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('exit', removeTemporaryPaths);
     removeTemporaryPaths();
   }
 }

@@ -51,7 +51,7 @@ export default async function imageExecutor(rawOptions: ImageExecutorOptions, co
         sourceUrl: git.sourceUrl,
         metadataTemp: join(metadataDir, 'buildx-metadata.json'),
         env: process.env,
-        stdoutIsTty: Boolean(process.stdout.isTTY),
+        stderrIsTty: Boolean(process.stderr.isTTY),
       });
       await checkEngine(engineRequirements(options, plan));
 

@@ -13,7 +13,7 @@ export interface ImagePlanInput {
   sourceUrl?: string;
   metadataTemp: string;
   env: NodeJS.ProcessEnv;
-  stdoutIsTty: boolean;
+  stderrIsTty: boolean;
 }
 
 export interface ImagePlan {
@@ -62,7 +62,7 @@ export function planImage(input: ImagePlanInput): ImagePlan {
     builder: options.builder,
     ...cache,
     secrets: options.secrets,
-    progress: options.progress ?? defaultProgress(input.env, input.stdoutIsTty),
+    progress: options.progress ?? defaultProgress(input.env, input.stderrIsTty),
     output: push ? { type: 'push' } : { type: 'load' },
     metadataFile: input.metadataTemp,
     noCache: options.noCache,

@@ -27,7 +27,8 @@ export function taskInfo(context: ExecutorContext): TaskInfo {
     projectRoot: context.projectsConfigurations?.projects[projectName]?.root ?? '.',
     targetName,
     id,
-    hash: task?.hash,
+    // Forked executors get their task's hash in the environment; the task graph they receive has none.
+    hash: task?.hash ?? process.env.NX_TASK_HASH,
     absolute: (workspacePath) => join(context.root, workspacePath),
   };
 }

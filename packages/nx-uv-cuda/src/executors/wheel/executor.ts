@@ -35,7 +35,7 @@ export default async function wheelExecutor(rawOptions: WheelExecutorOptions, co
         workspaceRoot: task.workspaceRoot,
         exportDir,
         env: process.env,
-        stdoutIsTty: Boolean(process.stdout.isTTY),
+        stderrIsTty: Boolean(process.stderr.isTTY),
       });
       info(`docker ${describeArgv(argv)}`);
       const build = await runCommand('docker', argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });

@@ -7,7 +7,7 @@ export interface WheelPlanInput {
   workspaceRoot: string;
   exportDir: string;
   env: NodeJS.ProcessEnv;
-  stdoutIsTty: boolean;
+  stderrIsTty: boolean;
 }
 
 /** The flash-attn knobs as build args: explicit options win over the target's build args. */
@@ -34,7 +34,7 @@ export function planWheel(input: WheelPlanInput): { build: BuildxBuild; argv: st
     cacheFrom: options.cacheFrom,
     cacheTo: options.cacheTo,
     secrets: options.secrets,
-    progress: options.progress ?? defaultProgress(input.env, input.stdoutIsTty),
+    progress: options.progress ?? defaultProgress(input.env, input.stderrIsTty),
     output: { type: 'local', dest: input.exportDir },
     noCache: options.noCache,
   };
