@@ -12,7 +12,7 @@ import {
   registryDigest,
   registrySnapshot,
   taskOutcomes,
-  tasksThatRan,
+  buildsThatRan,
   treeSnapshot,
 } from './support/docker';
 import { createWorkspace, type Workspace } from './support/workspace';
@@ -75,7 +75,7 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
     rmSync(join(ws.root, 'dist'), { recursive: true, force: true });
     const restored = await ws.nx(['run', 'ml-service:wheel-flash-attn']);
     expect(restored.exitCode, restored.all).toBe(0);
-    expect(tasksThatRan(restored.all)).toEqual([]);
+    expect(buildsThatRan(restored.all)).toEqual([]);
     expect(readdirSync(wheelsDir)).toEqual(wheels);
   });
 
@@ -93,7 +93,7 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
     ws.append('services/ml-service/dev-tools/dev_only.py', '\n# edited by the e2e test\n');
     const result = await ws.nx(['run-many', '-t', 'image']);
     expect(result.exitCode, result.all).toBe(0);
-    expect(tasksThatRan(result.all)).toEqual(['ml-service:image-dev-cu124', 'ml-service:image-dev-cu128']);
+    expect(buildsThatRan(result.all)).toEqual(['ml-service:image-dev-cu124', 'ml-service:image-dev-cu128']);
   });
 
   it('rebuilds exactly the images of the services that use an edited library (nx affected)', async () => {
@@ -102,7 +102,7 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
     ws.commitAll('library edit');
     const result = await ws.nx(['affected', '-t', 'image', '--base=HEAD~1', '--head=HEAD']);
     expect(result.exitCode, result.all).toBe(0);
-    expect(tasksThatRan(result.all)).toEqual([
+    expect(buildsThatRan(result.all)).toEqual([
       'ml-service:image-dev-cu124',
       'ml-service:image-dev-cu128',
       'ml-service:image-prod-cu124',
@@ -117,7 +117,7 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
     ws.append('services/other-service/tests/test_main.py', '\n# a test edit no prod stage copies\n');
     const result = await ws.nx(['run-many', '-t', 'image-prod', 'wheel-flash-attn']);
     expect(result.exitCode, result.all).toBe(0);
-    expect(tasksThatRan(result.all)).toEqual([]);
+    expect(buildsThatRan(result.all)).toEqual([]);
   });
 
   describe('bad input fails clearly and leaves the registry and dist/ as they were', () => {
@@ -189,7 +189,7 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
     const wheelsParent = join(ws.root, 'dist/services/other-service/wheels');
     const before = treeSnapshot(wheelsParent);
     try {
-      const child = execa(process.execPath, [nxBin(ws.root), 'run', 'other-service:wheel-flash-attn-cu124', '--excludeTaskDependencies'], {
+      const child = execa(process.execPath, [nxBin(ws.root), 'run', 'other-service:wheel-flash-attn-cu124'], {
         cwd: ws.root,
         reject: false,
         all: true,

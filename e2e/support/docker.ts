@@ -81,10 +81,10 @@ export function taskOutcomes(output: string): Record<string, 'cache' | 'ran'> {
   return outcomes;
 }
 
-/** The tasks of a run that Nx executed (not replayed), limited to per-backend tasks. */
-export function tasksThatRan(output: string): string[] {
+/** The wheel and image builds of a run that Nx executed (not replayed): what costs compile and build time. */
+export function buildsThatRan(output: string): string[] {
   return Object.entries(taskOutcomes(output))
-    .filter(([task, outcome]) => outcome === 'ran' && /-(cu\d+)$/.test(task))
+    .filter(([task, outcome]) => outcome === 'ran' && /:(image|wheel)-.*-(cu\d+)$/.test(task))
     .map(([task]) => task)
     .sort();
 }

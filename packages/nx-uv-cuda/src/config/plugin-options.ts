@@ -11,6 +11,7 @@ export const targetNamesSchema = z
     lock: z.string().min(1).default('lock'),
     lockCheck: z.string().min(1).default('lock-check'),
     lockSlice: z.string().min(1).default('lock'),
+    keys: z.string().min(1).default('keys'),
     smoke: z.string().min(1).default('smoke'),
   })
   .strict();
@@ -47,6 +48,8 @@ export const pluginOptionsSchema = z
     registry: z.string().min(1).optional(),
     /** The Python package the wheel targets compile. */
     wheelPackage: z.string().min(1).optional(),
+    /** Packages besides torch and the wheel's own that its build reads: their lock entries are part of the wheel key. */
+    wheelBuildRequirements: z.array(z.string().min(1)).optional(),
   })
   .strict();
 
@@ -58,3 +61,5 @@ export type BackendSettings = z.output<typeof backendSettingsSchema>;
 
 export const DEFAULT_DOCKERFILE_GLOBS = ['docker/Dockerfile*', 'Dockerfile'];
 export const DEFAULT_WHEEL_PACKAGE = 'flash-attn';
+/** What a flash-attn build reads besides torch and itself. */
+export const DEFAULT_WHEEL_BUILD_REQUIREMENTS = ['setuptools', 'packaging', 'ninja', 'wheel', 'psutil'];

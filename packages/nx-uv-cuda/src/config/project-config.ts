@@ -32,6 +32,7 @@ export const projectConfigSchema = z
       .optional(),
     registry: z.string().min(1).optional(),
     'wheel-package': z.string().min(1).optional(),
+    'wheel-build-requirements': z.array(z.string().min(1)).optional(),
     'smoke-command': z.array(z.string()).min(1).optional(),
   })
   .strict()
@@ -44,6 +45,7 @@ export const projectConfigSchema = z
     stages: config.stages as Partial<StageNames> | undefined,
     registry: config.registry,
     wheelPackage: config['wheel-package'],
+    wheelBuildRequirements: config['wheel-build-requirements'],
     smokeCommand: config['smoke-command'],
   }));
 

@@ -61,7 +61,8 @@ function outputArgv(output: BuildxBuild['output']): string[] {
 
 /** `--progress`: live tty output for a person at a terminal (buildx draws on stderr), plain lines in CI and logs. */
 export function defaultProgress(env: NodeJS.ProcessEnv, stderrIsTty: boolean): 'tty' | 'plain' {
-  return stderrIsTty && !env.CI ? 'tty' : 'plain';
+  const inCi = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+  return stderrIsTty && !inCi ? 'tty' : 'plain';
 }
 
 /** Registry cache refs for one image: read from and write to `<registry>/<project>:buildcache-<kind>-<backend>`. */

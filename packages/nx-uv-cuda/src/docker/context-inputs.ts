@@ -46,7 +46,8 @@ export function isIgnoredByDockerignore(path: string, dockerignoreText: string):
   return dockerignore().add(dockerignoreText).ignores(normalizeContextPath(path));
 }
 
-function contextSourcePaths(chain: readonly Stage[]): string[] {
+/** Context-relative paths (maybe globs; '' is the whole context) that a chain reads from the build context. */
+export function contextSourcePaths(chain: readonly Stage[]): string[] {
   const fromContext = chain.flatMap((stage) => stage.sources.filter((source) => source.from === undefined));
   return fromContext.flatMap((source) => source.paths.map(sourceContextPath));
 }

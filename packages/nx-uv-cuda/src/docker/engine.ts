@@ -86,8 +86,9 @@ export async function checkRegistry(host: string): Promise<void> {
 
 /** `127.0.0.1:5000/ml/service` → `127.0.0.1:5000`; a ref without a registry host means Docker Hub. */
 export function registryHost(reference: string): string {
-  const first = reference.split('/')[0];
-  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : 'registry-1.docker.io';
+  const [first, ...rest] = reference.split('/');
+  const isHost = rest.length > 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  return isHost ? first : 'registry-1.docker.io';
 }
 
 function isLoopback(host: string): boolean {

@@ -23,5 +23,5 @@ export function describeArgv(argv: string[]): string {
 
 function redactAssignment(assignment: string): string {
   const [name] = assignment.split('=', 1);
-  return isSecretName(name) ? `${name}=${REDACTED}` : assignment;
+  return assignment.includes('=') && isSecretName(name) ? `${name}=${REDACTED}` : assignment;
 }

@@ -18,8 +18,11 @@ export function resolveStageRef(model: DockerfileModel, ref: string): Stage | un
   return model.stages.find((stage) => stage.name === name);
 }
 
-/** The target stage and every stage it transitively reads, in Dockerfile order. */
-export function stageChain(model: DockerfileModel, target: string): Stage[] {
+/**
+ * The target stage and every stage it transitively reads, in Dockerfile order. `replaced` names stages that
+ * the build receives as named contexts (`--build-context wheels=DIR`): they, and what only they read, are not built.
+ */
+export function stageChain(model: DockerfileModel, target: string, replaced: readonly string[] = []): Stage[] {
   const root = resolveStageRef(model, target);
   if (!root) {
     const names = model.stages.flatMap((stage) => stage.name ?? []);
@@ -27,11 +30,13 @@ export function stageChain(model: DockerfileModel, target: string): Stage[] {
     const reason = `target stage "${target}" not found; available stages: ${available}`;
     throw new DockerfileError(model.file, undefined, reason);
   }
+  const replacedNames = new Set(replaced.map((name) => name.toLowerCase()));
   const reached = new Set<Stage>();
   const visit = (stage: Stage): void => {
     if (reached.has(stage)) return;
     reached.add(stage);
     stage.stageRefs.forEach((ref) => {
+      if (replacedNames.has(ref.toLowerCase())) return;
       const dependency = resolveStageRef(model, ref);
       if (dependency) visit(dependency);
     });

@@ -1,5 +1,6 @@
 import {
   DEFAULT_DOCKERFILE_GLOBS,
+  DEFAULT_WHEEL_BUILD_REQUIREMENTS,
   DEFAULT_WHEEL_PACKAGE,
   pluginOptionsSchema,
   stageNamesSchema,
@@ -11,6 +12,8 @@ import {
 import { formatZodIssues } from '../config/zod-message';
 
 export interface NormalizedPluginOptions {
+  /** As written in nx.json. */
+  raw: Record<string, unknown>;
   dockerfile: string | string[];
   context?: string;
   backends?: BackendsOption;
@@ -19,6 +22,7 @@ export interface NormalizedPluginOptions {
   targetNames: TargetNames;
   registry?: string;
   wheelPackage: string;
+  wheelBuildRequirements: string[];
 }
 
 export class PluginOptionsError extends Error {
@@ -36,6 +40,7 @@ export function normalizePluginOptions(raw: unknown): NormalizedPluginOptions {
   }
   const options = result.data;
   return {
+    raw: (raw ?? {}) as Record<string, unknown>,
     dockerfile: options.dockerfile ?? DEFAULT_DOCKERFILE_GLOBS,
     context: options.context,
     backends: options.backends,
@@ -44,5 +49,6 @@ export function normalizePluginOptions(raw: unknown): NormalizedPluginOptions {
     targetNames: targetNamesSchema.parse(options.targetNames ?? {}),
     registry: options.registry,
     wheelPackage: options.wheelPackage ?? DEFAULT_WHEEL_PACKAGE,
+    wheelBuildRequirements: options.wheelBuildRequirements ?? DEFAULT_WHEEL_BUILD_REQUIREMENTS,
   };
 }

@@ -19,6 +19,9 @@ export interface ProjectFacts {
   stages: StageNames;
   targetNames: TargetNames;
   wheelPackage: string;
+  wheelBuildRequirements: string[];
+  /** The plugin options from nx.json, handed to the keys target so it resolves build args as inference did. */
+  pluginOptions: Record<string, unknown>;
   registry?: string;
   smokeCommand?: string[];
 }

@@ -65,6 +65,8 @@ export function readProject(
     stages: { ...options.stages, ...definedValues(pyproject.config.stages ?? {}) },
     targetNames: options.targetNames,
     wheelPackage: pyproject.config.wheelPackage ?? options.wheelPackage,
+    wheelBuildRequirements: pyproject.config.wheelBuildRequirements ?? options.wheelBuildRequirements,
+    pluginOptions: options.raw,
     registry: pyproject.config.registry ?? options.registry,
     smokeCommand: pyproject.config.smokeCommand,
   };

@@ -1,9 +1,11 @@
 import { posix } from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
+import type { StageNames } from '../config/plugin-options';
+import { contextInputs } from '../docker/context-inputs';
 import { resolveStageRef, type DockerfileModel } from '../docker/dockerfile-model';
+import { keyFiles } from '../executors/build-keys/key-files';
 import type { Backend } from './backends';
 import type { DockerfileFacts, ProjectFacts } from './project-facts';
-import { stageFileInputs, stagesBuiltFor } from './stage-inputs';
 
 export type ImageKind = 'dev' | 'prod';
 const IMAGE_KINDS: ImageKind[] = ['dev', 'prod'];
@@ -15,15 +17,23 @@ export function outputPaths(root: string) {
   const base = posix.join('dist', root);
   return {
     lockSlice: (backend: string, kind: ImageKind) => posix.join(base, 'locks', `${backend}-${kind}.json`),
+    keysDir: posix.join(base, 'keys'),
     wheels: (backend: string) => posix.join(base, 'wheels', backend),
     image: (backend: string, kind: ImageKind) => posix.join(base, 'images', `${kind}-${backend}.json`),
   };
 }
 
-/** All targets of one project, keyed by target name. Pure: everything it needs is in `facts`. */
+/**
+ * All targets of one project, keyed by target name. Pure: everything it needs is in `facts`.
+ *
+ * Nx hashes the configuration of every target of a project into each of its tasks, so nothing that an
+ * ordinary edit changes (build args, stage text, file contents) is written into a target here: the
+ * `keys-<backend>` task computes it from the files at run time, and the wheel and image targets hash only its
+ * output. Only COPY lines shape a target (the keys target's file inputs).
+ */
 export function inferTargets(facts: ProjectFacts): Record<string, TargetConfiguration> {
   const targets: Record<string, TargetConfiguration> = lockTargets(facts);
-  // Lock slices, wheels and images exist for what has a Dockerfile; a library is built into its services.
+  // Lock slices, keys, wheels and images exist for what has a Dockerfile; a library is built into its services.
   if (!facts.dockerfile) return targets;
   const withDockerfile = { ...facts, dockerfile: facts.dockerfile };
   const perBackend = facts.backends.map((backend) => backendTargets(withDockerfile, backend));
@@ -65,7 +75,11 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
   const names = facts.targetNames;
   const outputs = outputPaths(facts.root);
   const lockSliceTarget = `${names.lockSlice}-${backend.name}`;
+  const keysTarget = `${names.keys}-${backend.name}`;
+  const keys = keyFiles(outputs.keysDir, backend.name);
   const set: BackendTargetSet = { backend, targets: {}, imageTargets: {} };
+  const model = facts.dockerfile.model;
+  const withWheel = hasWheel(model, facts.stages, declaredBuildArgs(model, backend.buildArgs));
 
   set.targets[lockSliceTarget] = {
     executor: `${PLUGIN}:lock-slice`,
@@ -85,46 +99,65 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
     ),
   };
 
-  const dockerfile = facts.dockerfile;
-  const model = dockerfile.model;
-  const buildArgs = declaredBuildArgs(model, backend.buildArgs);
-  const common = {
-    dockerfile: dockerfile.file,
-    context: facts.contextDir,
-    backend: backend.name,
-    buildArgs,
-    ...(facts.registry ? { registry: facts.registry } : {}),
-  };
-  const inputOptions = {
-    dockerfileFile: dockerfile.file,
-    dockerignoreFile: dockerfile.dockerignoreFile,
-    dockerignoreText: dockerfile.dockerignoreText,
-    contextDir: facts.contextDir,
-    lockFilesHashedAsSlices: [facts.lockFile, facts.prodLockFile].filter(isDefined),
+  set.targets[keysTarget] = {
+    executor: `${PLUGIN}:build-keys`,
+    options: {
+      pyproject: facts.pyprojectFile,
+      backend: backend.name,
+      pluginOptions: facts.pluginOptions,
+      lockSlices: { dev: outputs.lockSlice(backend.name, 'dev'), prod: outputs.lockSlice(backend.name, 'prod') },
+      keysDir: outputs.keysDir,
+    },
+    cache: true,
+    dependsOn: [lockSliceTarget],
+    // The project's own files (pyproject.toml, Dockerfile) and what the Dockerfile's COPY lines can take: these
+    // globs change only with COPY lines, and they keep `nx affected` exact (Nx treats a changed file that matches
+    // a workspace-level input as touching the project).
+    inputs: [
+      '{projectRoot}/**/*',
+      ...contextInputs(model.stages, { contextRoot: facts.contextDir, dockerignore: facts.dockerfile.dockerignoreText }).inputs,
+      '!{workspaceRoot}/dist/**/*',
+      { dependentTasksOutputFiles: `**/locks/${backend.name}-*.json` },
+    ],
+    outputs: [
+      ...(withWheel ? [keys.wheel] : []),
+      keys.dev,
+      keys.prod,
+      keys.build,
+    ].map((file) => `{workspaceRoot}/${file}`),
+    metadata: metadata(
+      `Write the ${backend.name} build keys: for the wheel and each image, the stage texts, ARG values, base image, ` +
+        'lock packages and copied files their build reads',
+    ),
   };
 
-  if (resolveStageRef(model, facts.stages.wheel) && !wheelDisabled(model, buildArgs)) {
+  const common = {
+    dockerfile: facts.dockerfile.file,
+    context: facts.contextDir,
+    backend: backend.name,
+    buildFile: keys.build,
+    ...(facts.registry ? { registry: facts.registry } : {}),
+  };
+
+  if (withWheel) {
     const wheelTarget = `${names.wheel}-${backend.name}`;
-    const exportStage = resolveStageRef(model, facts.stages.wheels) ? facts.stages.wheels : undefined;
     set.wheelTarget = wheelTarget;
     set.targets[wheelTarget] = {
       executor: `${PLUGIN}:wheel`,
       options: {
         ...common,
         target: facts.stages.wheel,
-        exportStage,
+        exportStage: resolveStageRef(model, facts.stages.wheels) ? facts.stages.wheels : undefined,
         package: facts.wheelPackage,
+        keyFile: keys.wheel,
         outputPath: outputs.wheels(backend.name),
       },
       cache: true,
-      dependsOn: [lockSliceTarget],
-      inputs: [
-        ...stageFileInputs(stagesBuiltFor(model, facts.stages.wheel), inputOptions),
-        { dependentTasksOutputFiles: `**/locks/${backend.name}-prod.json` },
-      ],
+      dependsOn: [keysTarget],
+      inputs: [{ dependentTasksOutputFiles: `**/keys/${backend.name}-wheel.json` }],
       outputs: [`{workspaceRoot}/${outputs.wheels(backend.name)}`],
       metadata: metadata(
-        `Compile the ${facts.wheelPackage} wheel for ${backend.name} once (stage ${facts.stages.wheel}); image builds reuse it`,
+        `Compile the ${facts.wheelPackage} wheel for ${backend.name} once per wheel key (stage ${facts.stages.wheel}); image builds reuse it`,
         'docker buildx build --help',
       ),
     };
@@ -133,7 +166,6 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
   for (const kind of IMAGE_KINDS) {
     const stage = facts.stages[kind];
     const imageTarget = `${kind === 'dev' ? names.imageDev : names.imageProd}-${backend.name}`;
-    const replacedStages = set.wheelTarget ? [facts.stages.wheels] : [];
     set.imageTargets[kind] = imageTarget;
     set.targets[imageTarget] = {
       executor: `${PLUGIN}:image`,
@@ -141,24 +173,18 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
         ...common,
         target: stage,
         kind,
-        ...(set.wheelTarget
-          ? { wheelsContext: facts.stages.wheels, wheelsDir: outputs.wheels(backend.name) }
-          : {}),
+        ...(set.wheelTarget ? { wheelsContext: facts.stages.wheels, wheelsDir: outputs.wheels(backend.name) } : {}),
         metadataFile: outputs.image(backend.name, kind),
       },
       // A pushed image lives in the registry, so Nx may replay its metadata; a loaded one lives only in this
       // engine, so the executor checks the engine for the task-hash tag instead of trusting Nx's cache.
       cache: facts.registry !== undefined,
-      dependsOn: [lockSliceTarget, ...(set.wheelTarget ? [set.wheelTarget] : [])],
-      inputs: [
-        ...stageFileInputs(stagesBuiltFor(model, stage, replacedStages), inputOptions),
-        { dependentTasksOutputFiles: `**/locks/${backend.name}-${kind}.json` },
-        ...(set.wheelTarget ? [{ dependentTasksOutputFiles: `**/wheels/${backend.name}/*.whl` }] : []),
-      ],
+      dependsOn: [keysTarget, ...(set.wheelTarget ? [set.wheelTarget] : [])],
+      inputs: [{ dependentTasksOutputFiles: `**/keys/${backend.name}-${kind}.json` }],
       outputs: [`{workspaceRoot}/${outputs.image(backend.name, kind)}`],
       metadata: metadata(
         `Build the ${kind} image (stage ${stage}) for ${backend.name}` +
-          (resolveStageRef(model, stage) ? '' : ` — ${dockerfile.file} has no stage "${stage}" yet`),
+          (resolveStageRef(model, stage) ? '' : ` — ${facts.dockerfile.file} has no stage "${stage}" yet`),
         'docker buildx build --help',
       ),
     };
@@ -193,9 +219,9 @@ function aggregateTargets(facts: ProjectFacts, sets: BackendTargetSet[]): Record
   return aggregates;
 }
 
-/** Build args the Dockerfile declares: passing others only makes buildx warn, and would change hashes for nothing. */
+/** Build args the Dockerfile declares: passing others only makes buildx warn. */
 export function declaredBuildArgs(model: DockerfileModel, buildArgs: Record<string, string>): Record<string, string> {
-  const declared = new Set([...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)].map((arg) => arg.name));
+  const declared = new Set(allArgs(model).map((arg) => arg.name));
   return Object.fromEntries(
     Object.entries(buildArgs)
       .filter(([name]) => declared.has(name))
@@ -203,12 +229,15 @@ export function declaredBuildArgs(model: DockerfileModel, buildArgs: Record<stri
   );
 }
 
-/** `FLASH_ATTN_VERSION=none` (as a build arg or the Dockerfile's default) turns the wheel off. */
-function wheelDisabled(model: DockerfileModel, buildArgs: Record<string, string>): boolean {
-  const declaredDefault = [...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)].find(
-    (arg) => arg.name === 'FLASH_ATTN_VERSION' && arg.defaultValue !== undefined,
-  )?.defaultValue;
-  return (buildArgs.FLASH_ATTN_VERSION ?? declaredDefault) === 'none';
+/** A wheel target exists when the Dockerfile has the wheel stage and `FLASH_ATTN_VERSION` (build arg or default) is not `none`. */
+export function hasWheel(model: DockerfileModel, stages: StageNames, buildArgs: Record<string, string>): boolean {
+  if (!resolveStageRef(model, stages.wheel)) return false;
+  const declaredDefault = allArgs(model).find((arg) => arg.name === 'FLASH_ATTN_VERSION' && arg.defaultValue !== undefined)?.defaultValue;
+  return (buildArgs.FLASH_ATTN_VERSION ?? declaredDefault) !== 'none';
+}
+
+function allArgs(model: DockerfileModel) {
+  return [...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)];
 }
 
 function metadata(description: string, helpCommand?: string): TargetConfiguration['metadata'] {

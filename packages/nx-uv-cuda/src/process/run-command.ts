@@ -11,6 +11,8 @@ export interface RunOptions {
    * relayed through `process.stdout`: Nx captures a task's output there when it runs tasks in parallel.
    */
   stdio?: 'inherit' | 'pipe';
+  /** Text for the command's standard input (e.g. a Dockerfile for `docker buildx build -f -`). */
+  input?: string;
   /** Aborting stops the command: SIGINT first (buildx then cancels its build), SIGKILL 10 s later. */
   signal?: AbortSignal;
 }
@@ -34,7 +36,7 @@ export async function runCommand(file: string, args: string[], options: RunOptio
     timeout: options.timeoutMs,
     reject: false,
     shell: false,
-    stdin: 'ignore',
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
     stdout: 'pipe',
     stderr: options.stdio === 'inherit' ? 'inherit' : 'pipe',
     cancelSignal: options.signal,
@@ -42,8 +44,9 @@ export async function runCommand(file: string, args: string[], options: RunOptio
     forceKillAfterDelay: 10_000,
   };
   const subprocess = execa(file, args, execaOptions);
-  if (options.stdio === 'inherit') subprocess.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+  const relay = options.stdio === 'inherit' ? relayLines(subprocess.stdout) : undefined;
   const result = (await subprocess) as Result;
+  relay?.flush();
   const notFound = (result as { code?: string }).code === 'ENOENT';
   return {
     exitCode: result.exitCode ?? (notFound ? 127 : 1),
@@ -52,5 +55,26 @@ export async function runCommand(file: string, args: string[], options: RunOptio
     notFound,
     timedOut: result.timedOut,
     interrupted: result.isCanceled,
+  };
+}
+
+/**
+ * Relays a stream to `process.stdout` in whole lines: a program writing unbuffered (`print("a", "b")` under
+ * PYTHONUNBUFFERED) sends pieces of a line, and a task runner that captures output may print each piece apart.
+ */
+function relayLines(stream: NodeJS.ReadableStream | null) {
+  let pending = '';
+  stream?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const end = pending.lastIndexOf('\n');
+    if (end === -1) return;
+    process.stdout.write(pending.slice(0, end + 1));
+    pending = pending.slice(end + 1);
+  });
+  return {
+    flush: () => {
+      if (pending) process.stdout.write(`${pending}\n`);
+      pending = '';
+    },
   };
 }

@@ -7,6 +7,7 @@ import { pinnedReference } from '../../docker/image-ref';
 import { describeArgv, redactBuildArgs } from '../../docker/redact';
 import { interruptible } from '../../process/interruptible';
 import { runCommand } from '../../process/run-command';
+import { resolveBuildArgs } from '../shared/build-settings';
 import { readBuildxMetadata } from '../shared/buildx-metadata';
 import { writeJsonAtomically } from '../shared/files';
 import { readGitFacts } from '../shared/git';
@@ -36,7 +37,8 @@ export interface ImageMetadata {
 export default async function imageExecutor(rawOptions: ImageExecutorOptions, context: ExecutorContext) {
   const task = taskInfo(context);
   try {
-    const options = validateOptions(imageExecutorSchema, rawOptions, task.id);
+    const validated = validateOptions(imageExecutorSchema, rawOptions, task.id);
+    const options = { ...validated, buildArgs: resolveBuildArgs(validated.buildFile, validated.buildArgs, task.absolute) };
     requireStage(task.absolute(options.dockerfile), options.dockerfile, options.target);
     requireWheels(options, task.absolute);
     const git = await readGitFacts(task.workspaceRoot);

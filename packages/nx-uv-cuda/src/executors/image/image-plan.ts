@@ -4,6 +4,11 @@ import type { ImageOptions } from './schema';
 
 export const DEFAULT_TAG_TEMPLATE = '{registry}/{project}:{kind}-{backend}';
 
+/** Docker's reference grammar: `[host[:port]/]component(/component)*[:tag]`, lowercase components. */
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)';
+const IMAGE_REFERENCE = new RegExp(`^${HOST}?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?$`);
+
 export interface ImagePlanInput {
   options: ImageOptions;
   workspaceRoot: string;
@@ -88,12 +93,12 @@ function imageLabels(input: ImagePlanInput): Record<string, string> {
 export function renderTag(template: string, values: Record<string, string | undefined>): string {
   const withoutRegistry = values.registry === undefined ? template.replace(/^\{registry\}\//, '') : template;
   const tag = withoutRegistry.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
-    if (!(name in values)) throw new Error(`unknown placeholder ${placeholder} in tag template "${template}"`);
+    if (!Object.hasOwn(values, name)) throw new Error(`unknown placeholder ${placeholder} in tag template "${template}"`);
     const value = values[name];
     if (value === undefined) throw new Error(`tag template "${template}" uses ${placeholder}, which is not known here`);
     return value;
   });
-  if (!/^[a-z0-9]([a-z0-9._\-/:]*[a-z0-9_.\-])?(:[\w][\w.-]{0,127})?$/.test(tag)) {
+  if (!IMAGE_REFERENCE.test(tag)) {
     throw new Error(`tag "${tag}" (from "${template}") is not a valid image reference`);
   }
   return tag;

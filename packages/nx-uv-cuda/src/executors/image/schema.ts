@@ -8,6 +8,9 @@ export const imageExecutorSchema = z
     target: z.string().min(1),
     kind: z.enum(['dev', 'prod']),
     backend: z.string().min(1),
+    /** The keys target's build settings file: the build args resolved from pyproject.toml and the plugin options. */
+    buildFile: z.string().min(1).optional(),
+    /** Extra build args, over those of the build file. */
     buildArgs: buildArgsSchema.default({}),
     /** Named build context that replaces the wheel stage, and the folder of wheel files it points to. */
     wheelsContext: z.string().min(1).optional(),

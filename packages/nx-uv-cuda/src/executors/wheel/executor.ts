@@ -1,69 +1,118 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { checkEngine } from '../../docker/engine';
+import { workspaceDataDirectory } from 'nx/src/devkit-internals';
+import { checkEngine, registryHost } from '../../docker/engine';
 import { describeArgv } from '../../docker/redact';
-import { interruptible } from '../../process/interruptible';
+import { digest } from '../../keys/build-keys';
+import { interruptible, type InterruptScope } from '../../process/interruptible';
 import { runCommand } from '../../process/run-command';
+import { resolveBuildArgs } from '../shared/build-settings';
 import { replaceFolder } from '../shared/files';
 import { fail, info } from '../shared/log';
 import { requireStage } from '../shared/require-stage';
-import { taskInfo } from '../shared/task';
+import { taskInfo, type TaskInfo } from '../shared/task';
 import { validateOptions } from '../shared/validate-options';
+import { pullWheels, pushWheels, registryHas } from './registry-wheels';
 import { wheelExecutorSchema, type WheelExecutorOptions, type WheelOptions } from './schema';
 import { planWheel } from './wheel-plan';
+import { LocalWheelStore, registryWheelReference } from './wheel-store';
 
 /**
- * Compiles the wheel stage and keeps only its `.whl` files in `outputPath`. The export goes to a temporary
- * folder beside the output and replaces it only when the build succeeded and at least one wheel came out.
+ * Produces the wheel files of one backend in `outputPath`, compiling only when no store holds its wheel key:
+ * first the local wheel store (shared by every project of this workspace on this machine), then the registry
+ * (shared by every machine), and only then the wheel stage. Files land in a temporary folder beside the output
+ * and replace it only when at least one `.whl` came out.
  */
 export default async function wheelExecutor(rawOptions: WheelExecutorOptions, context: ExecutorContext) {
   const task = taskInfo(context);
   try {
-    const options = validateOptions(wheelExecutorSchema, rawOptions, task.id);
+    const validated = validateOptions(wheelExecutorSchema, rawOptions, task.id);
+    const options = { ...validated, buildArgs: resolveBuildArgs(validated.buildFile, validated.buildArgs, task.absolute) };
     requireStage(task.absolute(options.dockerfile), options.dockerfile, options.target);
     if (options.exportStage) requireStage(task.absolute(options.dockerfile), options.dockerfile, options.exportStage);
-    await checkEngine({ features: [], builder: options.builder });
+    const key = options.keyFile ? wheelKey(options.keyFile, task) : undefined;
+    const registryReference = key && options.registry ? registryWheelReference(options.registry, key) : undefined;
+    await checkEngine({
+      features: [],
+      builder: options.builder,
+      pushTo: registryReference ? registryHost(registryReference) : undefined,
+    });
 
     const output = task.absolute(options.outputPath);
     mkdirSync(dirname(output), { recursive: true });
+    const store = new LocalWheelStore(join(workspaceDataDirectory ?? join(task.workspaceRoot, '.nx', 'workspace-data'), 'nx-uv-cuda', 'wheels'));
     return await interruptible(async (scope) => {
-      const exportDir = scope.temporary(mkdtempSync(`${output}.export-`));
       const readyDir = scope.temporary(mkdtempSync(`${output}.ready-`));
-      const { argv } = planWheel({
-        options,
-        workspaceRoot: task.workspaceRoot,
-        exportDir,
-        env: process.env,
-        stderrIsTty: Boolean(process.stderr.isTTY),
-      });
-      info(`docker ${describeArgv(argv)}`);
-      const build = await runCommand('docker', argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
-      if (build.interrupted) return fail('wheel build interrupted: nothing was written');
-      if (build.exitCode !== 0) return fail(`docker buildx build failed (exit ${build.exitCode}): see docker's output above`);
-
-      const wheels = findWheels(options, exportDir);
-      if (wheels.length === 0) {
-        return fail(`no .whl file came out of stage "${options.exportStage ?? options.target}" (looked in ${describeWhere(options)})`);
+      const stored = key ? store.get(key) : [];
+      if (stored.length > 0) {
+        info(`wheel key ${key!.slice(0, 16)}… is in the local wheel store: not compiled again`);
+        return finish(options, stored, readyDir, output, scope);
       }
-      for (const wheel of wheels) copyFileSync(wheel, join(readyDir, basename(wheel)));
-      replaceFolder(readyDir, output);
-      scope.keep(readyDir);
-      info(`${options.package} for ${options.backend}: ${wheels.map((wheel) => basename(wheel)).join(', ')} → ${options.outputPath}`);
-      return { success: true };
+      if (registryReference && (await registryHas(registryReference))) {
+        info(`wheel key ${key!.slice(0, 16)}… is in the registry (${registryReference}): not compiled again`);
+        const pulled = scope.temporary(mkdtempSync(`${output}.pull-`));
+        if (!(await pullWheels(registryReference, pulled, scope))) return fail(`could not fetch ${registryReference}`);
+        const wheels = wheelsIn(pulled);
+        if (wheels.length === 0) return fail(`${registryReference} holds no .whl file`);
+        store.put(key!, wheels);
+        return finish(options, wheels, readyDir, output, scope);
+      }
+
+      const wheels = await compile(options, task, output, scope);
+      if (!wheels) return { success: false };
+      if (key) store.put(key, wheels);
+      const result = finish(options, wheels, readyDir, output, scope);
+      if (registryReference) {
+        info(`sharing the wheel through the registry as ${registryReference}`);
+        if (!(await pushWheels(registryReference, output, scope))) return fail(`could not push ${registryReference}`);
+      }
+      return result;
     });
   } catch (error) {
     return fail((error as Error).message);
   }
 }
 
-function findWheels(options: WheelOptions, exportDir: string): string[] {
-  const root = options.exportStage ? exportDir : join(exportDir, options.wheelhouse);
-  return existsSync(root) ? walk(root).filter((file) => file.endsWith('.whl')).sort() : [];
+/** The wheel key: the digest of the key file the keys target wrote. */
+function wheelKey(keyFile: string, task: TaskInfo): string {
+  if (!existsSync(task.absolute(keyFile))) throw new Error(`${keyFile} is missing: run the keys target of this backend first`);
+  return digest(readFileSync(task.absolute(keyFile), 'utf8'));
 }
 
-function describeWhere(options: WheelOptions): string {
-  return options.exportStage ? `the whole ${options.exportStage} stage` : `${options.wheelhouse} of ${options.target}`;
+async function compile(options: WheelOptions, task: TaskInfo, output: string, scope: InterruptScope): Promise<string[] | undefined> {
+  const exportDir = scope.temporary(mkdtempSync(`${output}.export-`));
+  const { argv } = planWheel({
+    options,
+    workspaceRoot: task.workspaceRoot,
+    exportDir,
+    env: process.env,
+    stderrIsTty: Boolean(process.stderr.isTTY),
+  });
+  info(`docker ${describeArgv(argv)}`);
+  const build = await runCommand('docker', argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
+  if (build.interrupted) return failed('wheel build interrupted: nothing was written');
+  if (build.exitCode !== 0) return failed(`docker buildx build failed (exit ${build.exitCode}): see docker's output above`);
+  const root = options.exportStage ? exportDir : join(exportDir, options.wheelhouse);
+  const wheels = wheelsIn(root);
+  if (wheels.length === 0) {
+    const where = options.exportStage ? `the whole ${options.exportStage} stage` : `${options.wheelhouse} of ${options.target}`;
+    return failed(`no .whl file came out of stage "${options.exportStage ?? options.target}" (looked in ${where})`);
+  }
+  return wheels;
+}
+
+/** Moves copies of `wheels` into place; the output then holds exactly these files. */
+function finish(options: WheelOptions, wheels: string[], readyDir: string, output: string, scope: InterruptScope) {
+  for (const wheel of wheels) copyFileSync(wheel, join(readyDir, basename(wheel)));
+  replaceFolder(readyDir, output);
+  scope.keep(readyDir);
+  info(`${options.package} for ${options.backend}: ${wheels.map((wheel) => basename(wheel)).join(', ')} → ${options.outputPath}`);
+  return { success: true };
+}
+
+function wheelsIn(root: string): string[] {
+  return existsSync(root) ? walk(root).filter((file) => file.endsWith('.whl')).sort() : [];
 }
 
 function walk(dir: string): string[] {
@@ -71,4 +120,9 @@ function walk(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
+}
+
+function failed(message: string): undefined {
+  fail(message);
+  return undefined;
 }

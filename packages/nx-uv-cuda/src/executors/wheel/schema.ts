@@ -13,6 +13,11 @@ export const wheelExecutorSchema = z
     wheelhouse: z.string().min(1).default('/wheelhouse'),
     backend: z.string().min(1),
     package: z.string().min(1).default('flash-attn'),
+    /** The keys target's build settings file: the build args resolved from pyproject.toml and the plugin options. */
+    buildFile: z.string().min(1).optional(),
+    /** The wheel key file: wheels are shared by every target whose key has the same content. */
+    keyFile: z.string().min(1).optional(),
+    /** Extra build args, over those of the build file. */
     buildArgs: buildArgsSchema.default({}),
     outputPath: z.string().min(1),
     registry: z.string().min(1).optional(),

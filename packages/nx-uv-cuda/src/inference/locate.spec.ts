@@ -1,0 +1,120 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ancestorDirs, findDockerfile, findDockerignore, findGoverningLock } from './locate';
+
+const DEFAULT_GLOBS = ['docker/Dockerfile*', 'Dockerfile'];
+
+let workspace: string;
+
+/** Creates the files (workspace-relative paths) with placeholder text. */
+function touch(...files: string[]): void {
+  for (const file of files) {
+    mkdirSync(dirname(join(workspace, file)), { recursive: true });
+    writeFileSync(join(workspace, file), `# ${file}\n`);
+  }
+}
+
+beforeAll(() => {
+  workspace = mkdtempSync(join(tmpdir(), 'nx-uv-cuda-locate-'));
+  touch(
+    'uv.lock',
+    'Dockerfile',
+    'services/ml/pyproject.toml',
+    'services/ml/Dockerfile',
+    'services/ml/docker/Dockerfile.cu128',
+    'services/ml/docker/Dockerfile.b-rocm',
+    'services/ml/docker/Dockerfile.a-cpu',
+    'services/ml/docker/Dockerfile',
+    'services/ml/docker/Dockerfile.dockerignore',
+    'services/ml/.dockerignore',
+    'services/vision/uv.lock',
+    'services/vision/pkg/pyproject.toml',
+    'services/vision/Dockerfile',
+    'services/vision/.dockerignore',
+    'services/vision/docker/Dockerfile.dockerignore',
+    'services/ignored-only/docker/Dockerfile.dockerignore',
+    'libs/shared/pyproject.toml',
+  );
+  mkdirSync(join(workspace, 'services/dir-named/docker/Dockerfile.d'), { recursive: true });
+});
+
+afterAll(() => {
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+describe('ancestorDirs', () => {
+  it('lists the folder and every folder above it, nearest first, ending at the workspace root', () => {
+    expect(ancestorDirs('services/ml/api')).toEqual(['services/ml/api', 'services/ml', 'services', '.']);
+    expect(ancestorDirs('libs')).toEqual(['libs', '.']);
+    expect(ancestorDirs('.')).toEqual(['.']);
+  });
+});
+
+describe('findGoverningLock', () => {
+  it("takes the project's own lock first", () => {
+    expect(findGoverningLock(workspace, 'services/vision')).toBe('services/vision/uv.lock');
+  });
+
+  it('takes the nearest lock above a workspace member', () => {
+    expect(findGoverningLock(workspace, 'services/vision/pkg')).toBe('services/vision/uv.lock');
+    expect(findGoverningLock(workspace, 'libs/shared')).toBe('uv.lock');
+    expect(findGoverningLock(workspace, '.')).toBe('uv.lock');
+  });
+
+  it("names the project's own lock when there is none anywhere", () => {
+    const empty = mkdtempSync(join(tmpdir(), 'nx-uv-cuda-nolock-'));
+    try {
+      expect(findGoverningLock(empty, 'services/ml')).toBe('services/ml/uv.lock');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('findDockerfile', () => {
+  it('takes the first glob that matches, in name order within the glob, never a .dockerignore', () => {
+    expect(findDockerfile(workspace, 'services/ml', DEFAULT_GLOBS)).toBe('services/ml/docker/Dockerfile');
+    expect(findDockerfile(workspace, 'services/ml', ['docker/Dockerfile.*'])).toBe('services/ml/docker/Dockerfile.a-cpu');
+    expect(findDockerfile(workspace, 'services/ml', ['docker/*.dockerignore', 'Dockerfile'])).toBe('services/ml/Dockerfile');
+  });
+
+  it('tries the globs in the order given', () => {
+    expect(findDockerfile(workspace, 'services/ml', ['Dockerfile', 'docker/Dockerfile*'])).toBe('services/ml/Dockerfile');
+    expect(findDockerfile(workspace, 'services/ml', ['docker/*.cu128', 'Dockerfile'])).toBe('services/ml/docker/Dockerfile.cu128');
+  });
+
+  it('falls through to a later glob when an earlier one matches only an ignore file', () => {
+    expect(findDockerfile(workspace, 'services/vision', DEFAULT_GLOBS)).toBe('services/vision/Dockerfile');
+    expect(findDockerfile(workspace, 'services/ignored-only', DEFAULT_GLOBS)).toBeUndefined();
+  });
+
+  it('skips folders and missing folders', () => {
+    expect(findDockerfile(workspace, 'services/dir-named', DEFAULT_GLOBS)).toBeUndefined();
+    expect(findDockerfile(workspace, 'libs/shared', DEFAULT_GLOBS)).toBeUndefined();
+    expect(findDockerfile(workspace, 'does/not/exist', DEFAULT_GLOBS)).toBeUndefined();
+  });
+
+  it('finds a Dockerfile at the workspace root', () => {
+    expect(findDockerfile(workspace, '.', DEFAULT_GLOBS)).toBe('Dockerfile');
+  });
+});
+
+describe('findDockerignore', () => {
+  it('prefers <Dockerfile>.dockerignore beside the Dockerfile over the context one', () => {
+    expect(findDockerignore(workspace, 'services/ml/docker/Dockerfile', 'services/ml')).toBe(
+      'services/ml/docker/Dockerfile.dockerignore',
+    );
+  });
+
+  it("takes the context's .dockerignore when the Dockerfile has none", () => {
+    expect(findDockerignore(workspace, 'services/vision/Dockerfile', 'services/vision')).toBe('services/vision/.dockerignore');
+    expect(findDockerignore(workspace, 'services/ml/Dockerfile', 'services/ml')).toBe('services/ml/.dockerignore');
+  });
+
+  it('finds none when neither exists', () => {
+    expect(findDockerignore(workspace, 'services/ml/docker/Dockerfile.cu128', 'libs/shared')).toBeUndefined();
+    expect(findDockerignore(workspace, 'Dockerfile', '.')).toBeUndefined();
+  });
+});

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import type { StageNames } from '../config/plugin-options';
+import { argsSeenBy, externalRefs, stageChain, type DockerfileModel, type Stage } from '../docker/dockerfile-model';
+import { globalArgValues } from '../docker/stage-graph';
+import { normalizeName } from '../python/names';
+
+/** Build args that change how fast a wheel compiles, never what comes out: no key contains them. */
+export const SPEED_ONLY_BUILD_ARGS = ['MAX_JOBS', 'NVCC_THREADS'];
+
+/** The part of a lock slice file a key uses. */
+export interface SliceFile {
+  text: string;
+  requiresPython?: string;
+  packages: Array<{ name: string; version?: string; source: string; hashes: readonly string[] }>;
+}
+
+export interface BuildKeyInputs {
+  model: DockerfileModel;
+  stages: StageNames;
+  /** The build args passed to buildx (the Dockerfile's declared ones). */
+  buildArgs: Record<string, string>;
+  /** Set when the project has a wheel target. */
+  wheel?: { package: string; buildRequirements: string[] };
+  slices: { dev: SliceFile; prod: SliceFile };
+  /** Context files (path → sha256) that `stages` copy; `forWheel` leaves out manifests the slice stands for. */
+  copiedFiles(stages: Stage[], forWheel: boolean): Record<string, string>;
+}
+
+export interface StageKey {
+  stages: Array<{ name: string; text: string }>;
+  baseImages: string[];
+  args: Record<string, string>;
+  files: Record<string, string>;
+}
+
+export interface WheelKey extends StageKey {
+  kind: 'wheel';
+  package: string;
+  requiresPython?: string;
+  packages: SliceFile['packages'];
+}
+
+export interface ImageKey extends StageKey {
+  kind: 'dev' | 'prod';
+  lockSlice: string;
+  wheel?: string;
+}
+
+export interface BuildKeys {
+  wheel?: WheelKey;
+  dev: ImageKey;
+  prod: ImageKey;
+}
+
+/**
+ * The exact inputs of each expensive build of one backend, as data: the wheel key holds the text of the stages
+ * from the base to the wheel stage, the ARG values they see, the base image, the torch/flash-attn/build-tool
+ * packages of the prod slice and the non-manifest files the stages copy; an image key holds its own stage
+ * chain, its whole lock slice and the wheel key. Wheel and image targets hash only these files.
+ */
+export function computeBuildKeys(inputs: BuildKeyInputs): BuildKeys {
+  const wheel = inputs.wheel ? wheelKey(inputs, inputs.wheel) : undefined;
+  const wheelDigest = wheel ? digest(serializeKey(wheel)) : undefined;
+  const imageKey = (kind: 'dev' | 'prod'): ImageKey => {
+    const stages = stageChain(inputs.model, inputs.stages[kind], wheel ? [inputs.stages.wheels] : []);
+    return {
+      kind,
+      ...stageKey(inputs, stages, false),
+      lockSlice: digest(inputs.slices[kind].text),
+      ...(wheelDigest ? { wheel: wheelDigest } : {}),
+    };
+  };
+  return { ...(wheel ? { wheel } : {}), dev: imageKey('dev'), prod: imageKey('prod') };
+}
+
+function wheelKey(inputs: BuildKeyInputs, wheel: { package: string; buildRequirements: string[] }): WheelKey {
+  const read = new Set(['torch', wheel.package, ...wheel.buildRequirements].map(normalizeName));
+  const slice = inputs.slices.prod;
+  return {
+    kind: 'wheel',
+    package: wheel.package,
+    ...stageKey(inputs, stageChain(inputs.model, inputs.stages.wheel), true),
+    requiresPython: slice.requiresPython,
+    packages: slice.packages.filter((pkg) => read.has(normalizeName(pkg.name))),
+  };
+}
+
+function stageKey(inputs: BuildKeyInputs, stages: Stage[], forWheel: boolean): StageKey {
+  return {
+    stages: stages.map((stage) => ({ name: stage.name ?? String(stage.index), text: stage.text })),
+    baseImages: externalRefs(inputs.model, stages, inputs.buildArgs).baseImages,
+    args: argValuesSeen(inputs.model, stages, inputs.buildArgs),
+    files: inputs.copiedFiles(stages, forWheel),
+  };
+}
+
+/** The value of every ARG the stages see (a build arg, else its default), speed-only ones left out. */
+export function argValuesSeen(
+  model: DockerfileModel,
+  stages: Stage[],
+  buildArgs: Record<string, string>,
+): Record<string, string> {
+  const globals = globalArgValues(model, buildArgs);
+  const declaredDefault = (name: string) =>
+    stages
+      .flatMap((stage) => stage.args)
+      .filter((arg) => arg.name === name && arg.defaultValue !== undefined)
+      .pop()?.defaultValue;
+  const values: Record<string, string> = {};
+  for (const name of argsSeenBy(model, stages)) {
+    if (SPEED_ONLY_BUILD_ARGS.includes(name)) continue;
+    const value = buildArgs[name] ?? declaredDefault(name) ?? globals[name];
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
+}
+
+/** Canonical JSON: the keys above are built in a fixed order, maps sorted; identical keys give identical bytes. */
+export function serializeKey(key: WheelKey | ImageKey): string {
+  return `${JSON.stringify(key, null, 2)}\n`;
+}
+
+export function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

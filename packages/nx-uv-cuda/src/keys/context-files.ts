@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import dockerignore from '@balena/dockerignore';
+import { minimatch } from 'minimatch';
+import { contextSourcePaths } from '../docker/context-inputs';
+import type { Stage } from '../docker/dockerfile-model';
+
+const GLOB_CHAR = /[*?[]/;
+
+/**
+ * The build-context files a stage chain copies (COPY/ADD sources, bind mounts), as Docker would send them:
+ * expanded from folders and globs, minus what .dockerignore excludes; each with the sha256 of its content.
+ * Keys are context-relative paths, sorted. Symbolic links are hashed by their target path, not followed.
+ */
+export function hashCopiedFiles(
+  contextDir: string,
+  chain: readonly Stage[],
+  options: { dockerignore?: string; exclude?: (path: string) => boolean },
+): Record<string, string> {
+  const ignore = dockerignore().add(options.dockerignore ?? '');
+  // Without `!` re-includes, nothing below an ignored folder can come back: such folders are not walked.
+  const canSkip = !/^\s*!/m.test(options.dockerignore ?? '');
+  const skipFolder = (path: string) => path !== '' && canSkip && ignore.ignores(path);
+  const files = new Set<string>();
+  for (const source of new Set(contextSourcePaths(chain))) {
+    for (const path of expandSource(contextDir, source, skipFolder)) {
+      if (!ignore.ignores(path) && !options.exclude?.(path)) files.add(path);
+    }
+  }
+  return Object.fromEntries([...files].sort().map((path) => [path, hashFile(join(contextDir, path))]));
+}
+
+function expandSource(contextDir: string, source: string, skipFolder: (path: string) => boolean): string[] {
+  if (!GLOB_CHAR.test(source)) return walk(contextDir, source, skipFolder);
+  const segments = source.split('/');
+  const fixed = segments.slice(0, segments.findIndex((segment) => GLOB_CHAR.test(segment))).join('/');
+  // A glob may match a folder, which Docker copies whole: keep what the glob or a folder it matches holds.
+  return walk(contextDir, fixed, skipFolder).filter((path) =>
+    path.split('/').some((_, index, parts) => minimatch(parts.slice(0, index + 1).join('/'), source, { dot: true })),
+  );
+}
+
+/** Every file at or below a context-relative path ('' is the whole context); nothing when it does not exist. */
+function walk(contextDir: string, path: string, skipFolder: (path: string) => boolean): string[] {
+  let stat;
+  try {
+    stat = lstatSync(join(contextDir, path));
+  } catch {
+    return [];
+  }
+  if (!stat.isDirectory()) return [path];
+  if (skipFolder(path)) return [];
+  return readdirSync(join(contextDir, path))
+    .filter((name) => name !== '.git')
+    .flatMap((name) => walk(contextDir, path === '' ? name : posix.join(path, name), skipFolder));
+}
+
+function hashFile(path: string): string {
+  const content = lstatSync(path).isSymbolicLink() ? `symlink:${readlinkSync(path)}` : readFileSync(path);
+  return createHash('sha256').update(content).digest('hex');
+}
