@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,19 @@ describe('findDockerfile', () => {
     expect(findDockerfile(workspace, 'services/dir-named', DEFAULT_GLOBS)).toBeUndefined();
     expect(findDockerfile(workspace, 'libs/shared', DEFAULT_GLOBS)).toBeUndefined();
     expect(findDockerfile(workspace, 'does/not/exist', DEFAULT_GLOBS)).toBeUndefined();
+  });
+
+  it('matches wildcards in the folder part of a glob', () => {
+    touch('services/gpu/images/cuda/Dockerfile', 'services/gpu/node_modules/x/Dockerfile');
+    expect(findDockerfile(workspace, 'services/gpu', ['images/*/Dockerfile'])).toBe('services/gpu/images/cuda/Dockerfile');
+    expect(findDockerfile(workspace, 'services/gpu', ['**/Dockerfile'])).toBe('services/gpu/images/cuda/Dockerfile');
+  });
+
+  it('takes a Dockerfile that is a symbolic link', () => {
+    touch('shared/Dockerfile.recipe');
+    mkdirSync(join(workspace, 'services/linked'), { recursive: true });
+    symlinkSync(join(workspace, 'shared/Dockerfile.recipe'), join(workspace, 'services/linked/Dockerfile'));
+    expect(findDockerfile(workspace, 'services/linked', DEFAULT_GLOBS)).toBe('services/linked/Dockerfile');
   });
 
   it('finds a Dockerfile at the workspace root', () => {

@@ -1,0 +1,73 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDockerfile, stageChain } from '../docker/dockerfile-model';
+import { hashCopiedFiles } from './context-files';
+
+let context: string;
+
+function write(path: string, text = `${path}\n`): void {
+  mkdirSync(dirname(join(context, path)), { recursive: true });
+  writeFileSync(join(context, path), text);
+}
+
+const dockerfile = parseDockerfile(
+  [
+    'FROM python:3.11 AS base',
+    'COPY *.toml uv.lock ./',
+    'COPY src/ ./src/',
+    'RUN --mount=type=bind,source=libs/shared,target=/libs/shared true',
+    'FROM base AS tests',
+    'COPY tests/ ./tests/',
+  ].join('\n'),
+  'Dockerfile',
+);
+
+beforeAll(() => {
+  context = mkdtempSync(join(tmpdir(), 'nx-uv-cuda-context-'));
+  for (const path of ['pyproject.toml', 'ruff.toml', 'uv.lock', 'README.md', 'src/app/main.py', 'src/app/README.md']) write(path);
+  for (const path of ['src/app/__pycache__/main.cpython-311.pyc', 'libs/shared/x.py', 'libs/other/y.py', 'tests/test_a.py']) write(path);
+  symlinkSync('main.py', join(context, 'src/app/alias.py'));
+});
+
+afterAll(() => rmSync(context, { recursive: true, force: true }));
+
+describe('hashCopiedFiles', () => {
+  const base = () => stageChain(dockerfile, 'base');
+
+  it('expands folders and globs of the chain, and bind mounts, to the files Docker would send', () => {
+    expect(Object.keys(hashCopiedFiles(context, base(), {}))).toEqual([
+      'libs/shared/x.py',
+      'pyproject.toml',
+      'ruff.toml',
+      'src/app/README.md',
+      'src/app/__pycache__/main.cpython-311.pyc',
+      'src/app/alias.py',
+      'src/app/main.py',
+      'uv.lock',
+    ]);
+  });
+
+  it('leaves out what .dockerignore excludes, honoring re-includes', () => {
+    const files = hashCopiedFiles(context, base(), { dockerignore: '**/__pycache__\n**/*.md\n!src/app/README.md\n' });
+    expect(Object.keys(files)).toContain('src/app/README.md');
+    expect(Object.keys(files).some((path) => path.includes('__pycache__'))).toBe(false);
+  });
+
+  it('leaves out what the caller excludes, and what other stages copy', () => {
+    const files = hashCopiedFiles(context, base(), { exclude: (path) => path === 'uv.lock' });
+    expect(files).not.toHaveProperty('uv.lock');
+    expect(files).not.toHaveProperty('tests/test_a.py');
+    expect(hashCopiedFiles(context, stageChain(dockerfile, 'tests'), {})).toHaveProperty('tests/test_a.py');
+  });
+
+  it('hashes contents, so an edit changes exactly that file', () => {
+    const before = hashCopiedFiles(context, base(), {});
+    write('src/app/main.py', 'print("changed")\n');
+    const after = hashCopiedFiles(context, base(), {});
+    expect(after['src/app/main.py']).not.toBe(before['src/app/main.py']);
+    expect({ ...after, 'src/app/main.py': '' }).toEqual({ ...before, 'src/app/main.py': '' });
+    expect(after['src/app/alias.py']).toBe(before['src/app/alias.py']); // a link is hashed by its target path
+  });
+});
