@@ -1,5 +1,5 @@
-import { readdirSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,36 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
     const result = await ws.nx(['run-many', '-t', 'image-prod', 'wheel-flash-attn']);
     expect(result.exitCode, result.all).toBe(0);
     expect(buildsThatRan(result.all)).toEqual([]);
+  });
+
+  it('keeps the wheels and prod images after a change to MAX_JOBS, which changes only how fast a wheel compiles', async () => {
+    ws.append('services/ml-service/pyproject.toml', '\n[tool.nx-uv-cuda]\nbuild-args = { MAX_JOBS = "7", NVCC_THREADS = "1" }\n');
+    // The dev stage copies pyproject.toml into the image, so only the dev images may (and must) rebuild.
+    const result = await ws.nx(['run-many', '-t', 'image-prod', 'wheel-flash-attn']);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(buildsThatRan(result.all)).toEqual([]);
+    expect(JSON.parse(ws.read('dist/services/ml-service/keys/cu124-build.json')).buildArgs).toMatchObject({ MAX_JOBS: '7' });
+    ws.commitAll('MAX_JOBS');
+  });
+
+  it('takes the wheel from the registry in a second clone with a cold Nx cache: no compile', async () => {
+    const clone = join(ws.root, '..', `${NAMESPACE}-clone`);
+    execFileSync('git', ['clone', '-q', ws.root, clone], { timeout: 60_000 });
+    symlinkSync(join(ws.root, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    const result = await execa(process.execPath, [nxBin(clone), 'run', 'ml-service:wheel-flash-attn-cu124'], {
+      cwd: clone,
+      reject: false,
+      all: true,
+      timeout: 300_000,
+      // Nx 24 keeps its local cache per repository under ~/.nx: a fresh machine has none.
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', NX_CACHE_DIRECTORY: join(clone, '.cold-nx-cache') },
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toMatch(/is in the registry \(127\.0\.0\.1:5000\/e2e-[a-z0-9]+\/nx-uv-cuda-wheels:[0-9a-f]{64}\): not compiled again/);
+    expect(result.all).not.toContain('flash-attn stand-in: compiling');
+    expect(readdirSync(join(clone, 'dist/services/ml-service/wheels/cu124'))).toEqual(
+      readdirSync(join(ws.root, 'dist/services/ml-service/wheels/cu124')),
+    );
   });
 
   describe('bad input fails clearly and leaves the registry and dist/ as they were', () => {
