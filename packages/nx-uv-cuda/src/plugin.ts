@@ -83,12 +83,16 @@ function inferProject(
 
 /**
  * The files whose content decides a project's inference: everything under its root (pyproject.toml,
- * Dockerfiles, .dockerignore, prod/, project.json) and any uv.lock above it (whether one exists picks the lock).
+ * Dockerfiles, .dockerignore, prod/, project.json), any uv.lock above it (whether one exists picks the lock)
+ * and any .dockerignore above it (the build context is usually the governing lock's folder).
  */
 function filesReadFor(pyprojectFile: string, options: NormalizedPluginOptions): string[] {
   const root = posix.dirname(pyprojectFile);
   const above = ancestorDirs(root).slice(1);
-  const globs = [posix.join(root, '**/*'), ...above.map((dir) => posix.join(dir, 'uv.lock'))];
+  const globs = [
+    posix.join(root, '**/*'),
+    ...above.flatMap((dir) => [posix.join(dir, 'uv.lock'), posix.join(dir, '.dockerignore')]),
+  ];
   if (options.context) globs.push(posix.join(root, options.context, '.dockerignore'));
   return globs;
 }
