@@ -2,7 +2,7 @@ import { readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nxBin } from '../tools/example-workspace.mjs';
 import {
   REGISTRY_HOST,
@@ -15,7 +15,9 @@ import {
   buildsThatRan,
   treeSnapshot,
 } from './support/docker';
-import { createWorkspace, type Workspace } from './support/workspace';
+import { createWorkspace, disposeLater, disposeWorkspaces, nxEnv, type Workspace } from './support/workspace';
+
+afterAll(disposeWorkspaces);
 
 /**
  * Issue 3: the inferred targets run real `docker buildx build` on a real engine, push to a real registry on
@@ -131,7 +133,7 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
   });
 
   it('takes the wheel from the registry in a second clone with a cold Nx cache: no compile', async () => {
-    const clone = join(ws.root, '..', `${NAMESPACE}-clone`);
+    const clone = disposeLater(join(ws.root, '..', `${NAMESPACE}-clone`));
     execFileSync('git', ['clone', '-q', ws.root, clone], { timeout: 60_000 });
     symlinkSync(join(ws.root, 'node_modules'), join(clone, 'node_modules'), 'dir');
     const result = await execa(process.execPath, [nxBin(clone), 'run', 'ml-service:wheel-flash-attn-cu124'], {
@@ -139,8 +141,8 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
       reject: false,
       all: true,
       timeout: 300_000,
-      // Nx 24 keeps its local cache per repository under ~/.nx: a fresh machine has none.
-      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', NX_CACHE_DIRECTORY: join(clone, '.cold-nx-cache') },
+      // nxEnv puts the clone's Nx cache in the clone: a fresh machine's cold cache.
+      env: nxEnv(clone),
     });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.all).toMatch(/is in the registry \(127\.0\.0\.1:5000\/e2e-[a-z0-9]+\/nx-uv-cuda-wheels:[0-9a-f]{64}\): not compiled again/);
@@ -225,7 +227,7 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
         all: true,
         detached: true,
         timeout: 300_000,
-        env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true' },
+        env: nxEnv(ws.root),
       });
       let output = '';
       child.all!.on('data', (chunk) => (output += String(chunk)));

@@ -1,5 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createWorkspace, type Workspace } from './support/workspace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkspace, disposeWorkspaces, type Workspace } from './support/workspace';
+
+afterAll(disposeWorkspaces);
 
 /**
  * Issue 2: the packed plugin, installed with nx 24 from npm into a fresh git workspace (a uv workspace of

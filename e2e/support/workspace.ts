@@ -1,9 +1,23 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type Options } from 'execa';
 import { createExampleWorkspace, git, installPackedPlugin, nxBin } from '../../tools/example-workspace.mjs';
 
 let installDir: string | undefined;
+const createdPaths: string[] = [];
+
+/** Removes every workspace this test file created, and the shared install: call it from `afterAll`. */
+export function disposeWorkspaces(): void {
+  for (const path of createdPaths.splice(0)) rmSync(path, { recursive: true, force: true });
+  if (installDir) rmSync(installDir, { recursive: true, force: true });
+  installDir = undefined;
+}
+
+/** Registers a folder (a clone, a cache) for `disposeWorkspaces`. */
+export function disposeLater(path: string): string {
+  createdPaths.push(path);
+  return path;
+}
 
 export interface Workspace {
   root: string;
@@ -26,7 +40,7 @@ export interface NxResult {
 /** A fresh git workspace of the fixture with the packed plugin and nx 24 from npm (installed once per file). */
 export function createWorkspace(options: { fixture: string; pluginOptions?: Record<string, unknown> }): Workspace {
   installDir ??= installPackedPlugin();
-  const root = createExampleWorkspace({ ...options, installDir });
+  const root = disposeLater(createExampleWorkspace({ ...options, installDir }));
   return {
     root,
     nx: (args, execaOptions) => runNx(root, args, execaOptions),
@@ -53,12 +67,26 @@ async function runNx(root: string, args: string[], options: Options = {}): Promi
     timeout: 600_000,
     stdin: 'ignore',
     ...options,
-    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', ...options.env },
+    env: { ...nxEnv(root), ...options.env },
   });
   return {
     exitCode: result.exitCode ?? 1,
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
     all: String(result.all ?? ''),
+  };
+}
+
+/**
+ * The environment of every nx command of the tests: no daemon, no cloud, static output, and the cache in the
+ * workspace (Nx 24 would keep it per repository under ~/.nx), so tests are isolated and disposal removes it.
+ */
+export function nxEnv(root: string): Record<string, string> {
+  return {
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    CI: 'true',
+    NX_CACHE_DIRECTORY: join(root, '.nx', 'cache'),
   };
 }
