@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NX_VERSION, REPO_ROOT, git, installPackedPlugin, nxBin } from '../tools/example-workspace.mjs';
-import { createWorkspace, type NxResult, type Workspace } from './support/workspace';
+import { createWorkspace, disposeLater, disposeWorkspaces, type NxResult, type Workspace } from './support/workspace';
 
 /**
  * Issue 5: from `nx add nx-uv-cuda` to a service whose targets Nx lists, in a fresh Nx 24 workspace with the
@@ -15,7 +15,7 @@ import { createWorkspace, type NxResult, type Workspace } from './support/worksp
  * plugin's own Dockerfile model, and the pyproject.toml files with Python's tomllib.
  */
 
-const require = createRequire(import.meta.url);
+const require = createRequire(join(REPO_ROOT, 'package.json'));
 const { parseDockerfile } = require(join(REPO_ROOT, 'packages/nx-uv-cuda/dist/docker/dockerfile-model.js')) as {
   parseDockerfile: (text: string, file: string) => { stages: { name?: string; stageRefs: string[]; baseImage: string }[] };
 };
@@ -58,14 +58,16 @@ function dockerfileStages(root: string, file: string): string[] {
   return parseDockerfile(readFileSync(join(root, file), 'utf8'), file).stages.map((stage) => stage.name ?? '?');
 }
 
+afterAll(() => disposeWorkspaces());
+
 describe('generators in a fresh Nx workspace', () => {
   let root: string;
   let tarball: string;
 
   beforeAll(() => {
-    const installDir = installPackedPlugin();
+    const installDir = disposeLater(installPackedPlugin());
     tarball = join(installDir, readdirSync(installDir).find((name) => name.endsWith('.tgz'))!);
-    root = mkdtempSync(join(tmpdir(), 'nx-uv-cuda-fresh-'));
+    root = disposeLater(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-fresh-')));
     // A real node_modules (not a link to the shared one): `nx add` installs into it.
     cpSync(join(installDir, 'node_modules'), join(root, 'node_modules'), { recursive: true, verbatimSymlinks: true });
     writeFileSync(join(root, 'package.json'), `${JSON.stringify({ name: 'fresh', private: true, devDependencies: { nx: NX_VERSION } }, null, 2)}\n`);
@@ -141,8 +143,9 @@ describe('generators in a fresh Nx workspace', () => {
   it('rejects a backend that is not a PyTorch CUDA backend, naming it', async () => {
     const result = await runNx(root, ['g', 'nx-uv-cuda:service', 'broken', '--backends=cuda12']);
     expect(result.exitCode).not.toBe(0);
-    expect(result.all).toMatch(/backends/);
-    expect(result.all).toMatch(/cuda12|\^cu\\d\{3\}\$|cu124/);
+    expect(stripAnsi(result.all)).toContain(
+      'nx-uv-cuda:service options: backends[0]: expected a PyTorch CUDA backend like cu124, cu126 or cu128',
+    );
     expect(existsSync(join(root, 'services/broken'))).toBe(false);
   });
 });

@@ -74,6 +74,15 @@ describe('the wheel key', () => {
     expect(wheel.requiresPython).toBe('>=3.11');
   });
 
+  it('takes build tools that only a dependency group (in the dev slice) pins', () => {
+    const withBuildGroup = computeBuildKeys(
+      inputs({ slices: { dev: slice([...prodPackages, pkg('ninja', '1.11.1')]), prod: slice(prodPackages) } }),
+    ).wheel!;
+    expect(withBuildGroup.packages.map((entry) => entry.name)).toEqual(['flash-attn', 'ninja', 'setuptools', 'torch']);
+    const bumped = keysOf({ slices: { dev: slice([...prodPackages, pkg('ninja', '1.12.0')]), prod: slice(prodPackages) } });
+    expect(bumped.wheel).not.toBe(serializeKey(withBuildGroup));
+  });
+
   it('stays the same for what changes only speed, the images or unrelated packages', () => {
     expect(keysOf({ buildArgs: { CUDA_VERSION: '12.4.1', TORCH_BACKEND: 'cu124', MAX_JOBS: '64', NVCC_THREADS: '8' } }).wheel).toBe(base.wheel);
     expect(keysOf({ slices: { dev: slice(prodPackages), prod: slice([...prodPackages, pkg('requests', '2.32.0')]) } }).wheel).toBe(base.wheel);

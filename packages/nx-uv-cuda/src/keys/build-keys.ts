@@ -55,7 +55,7 @@ export interface BuildKeys {
 /**
  * The exact inputs of each expensive build of one backend, as data: the wheel key holds the text of the stages
  * from the base to the wheel stage, the ARG values they see, the base image, the torch/flash-attn/build-tool
- * packages of the prod slice and the non-manifest files the stages copy; an image key holds its own stage
+ * packages of the lock slices and the non-manifest files the stages copy; an image key holds its own stage
  * chain, its whole lock slice and the wheel key. Wheel and image targets hash only these files.
  */
 export function computeBuildKeys(inputs: BuildKeyInputs): BuildKeys {
@@ -75,13 +75,19 @@ export function computeBuildKeys(inputs: BuildKeyInputs): BuildKeys {
 
 function wheelKey(inputs: BuildKeyInputs, wheel: { package: string; buildRequirements: string[] }): WheelKey {
   const read = new Set(['torch', wheel.package, ...wheel.buildRequirements].map(normalizeName));
-  const slice = inputs.slices.prod;
+  // Build tools often live in a dependency group (`uv sync --group build`), which only the dev slice has.
+  const candidates = [...inputs.slices.prod.packages, ...inputs.slices.dev.packages];
+  const packages = new Map(
+    candidates
+      .filter((pkg) => read.has(normalizeName(pkg.name)))
+      .map((pkg) => [`${pkg.name} ${pkg.version ?? ''} ${pkg.source}`, pkg] as const),
+  );
   return {
     kind: 'wheel',
     package: wheel.package,
     ...stageKey(inputs, stageChain(inputs.model, inputs.stages.wheel), true),
-    requiresPython: slice.requiresPython,
-    packages: slice.packages.filter((pkg) => read.has(normalizeName(pkg.name))),
+    requiresPython: inputs.slices.prod.requiresPython,
+    packages: [...packages.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, pkg]) => pkg),
   };
 }
 
