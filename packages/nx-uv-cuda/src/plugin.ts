@@ -1,20 +1,17 @@
 import { posix } from 'node:path';
-import {
-  DependencyType,
-  logger,
-  type CreateDependencies,
-  type CreateNodes,
-  type CreateNodesContext,
-  type CreateNodesResult,
-  type RawProjectGraphDependency,
+import type {
+  CreateDependencies,
+  CreateNodes,
+  CreateNodesResult,
+  ProjectConfiguration,
+  RawProjectGraphDependency,
 } from '@nx/devkit';
+// nx's own exports rather than @nx/devkit's, which also load the generator utilities: graph computation
+// loads this module in a worker every time, so it stays small; inference itself is loaded on a cache miss.
+import { DependencyType, logger } from 'nx/src/devkit-exports';
 import { hashMultiGlobWithWorkspaceContext, hashObject } from 'nx/src/devkit-internals';
-import { brokenProject } from './inference/broken-project';
-import { InferenceCache, type CachedProject } from './inference/inference-cache';
-import { ancestorDirs } from './inference/locate';
-import { normalizePluginOptions, type NormalizedPluginOptions } from './inference/normalize-options';
-import { readProject } from './inference/read-project';
-import { inferTargets } from './inference/targets';
+import { InferenceCache } from './inference/inference-cache';
+import { ancestorDirs } from './inference/paths';
 import type { PluginOptions } from './config/plugin-options';
 
 const PYPROJECT_GLOB = '**/pyproject.toml';
@@ -23,30 +20,32 @@ const caches = new Map<string, InferenceCache>();
 export const createNodes: CreateNodes<PluginOptions> = [
   PYPROJECT_GLOB,
   async (pyprojectFiles, rawOptions, context) => {
-    const options = normalizePluginOptions(rawOptions);
-    const cache = cacheFor(options, context.workspaceRoot);
+    const cache = cacheFor(rawOptions, context.workspaceRoot);
     const hashes = await hashMultiGlobWithWorkspaceContext(
       context.workspaceRoot,
-      pyprojectFiles.map((file) => filesReadFor(file, options)),
+      pyprojectFiles.map((file) => filesReadFor(file, rawOptions)),
     );
     const known = new Set(pyprojectFiles);
     const results: Array<readonly [string, CreateNodesResult]> = [];
+    const add = (file: string, node: ProjectConfiguration) => results.push([file, { projects: { [node.root]: node } }]);
 
-    pyprojectFiles.forEach((file, index) => {
-      try {
-        const cached = cache.get(file, hashes[index]) ?? cache.set(file, hashes[index], inferProject(file, options, context, known));
-        if (cached.node) results.push([file, { projects: { [cached.node.root]: cached.node } }]);
-      } catch (caught) {
-        // One broken project must not break the graph of the others: report it, keep it visible, go on.
-        const error = caught instanceof Error ? caught : new Error(String(caught));
-        cache.delete(file);
-        logger.warn(`nx-uv-cuda: ${error.message}`);
-        if (posix.dirname(file) !== '.') {
-          const node = brokenProject(context.workspaceRoot, file, error, options);
-          results.push([file, { projects: { [node.root]: node } }]);
-        }
+    for (const [index, file] of pyprojectFiles.entries()) {
+      const cached = cache.get(file, hashes[index]);
+      if (cached) {
+        if (cached.node) add(file, cached.node);
+        continue;
       }
-    });
+      const { inferProject } = await import('./inference/infer-project.js');
+      const outcome = inferProject(context.workspaceRoot, file, rawOptions, (candidate) => known.has(candidate));
+      if ('project' in outcome) {
+        cache.set(file, hashes[index], outcome.project);
+        if (outcome.project.node) add(file, outcome.project.node);
+      } else {
+        cache.delete(file);
+        logger.warn(`nx-uv-cuda: ${outcome.error.message}`);
+        if (outcome.placeholder) add(file, outcome.placeholder);
+      }
+    }
     cache.retainOnly(pyprojectFiles);
     cache.save();
     return results;
@@ -56,49 +55,25 @@ export const createNodes: CreateNodes<PluginOptions> = [
 /** Nx 21–24 look for `createNodesV2`; both names export the same implementation. */
 export const createNodesV2 = createNodes;
 
-function inferProject(
-  file: string,
-  options: NormalizedPluginOptions,
-  context: CreateNodesContext,
-  known: Set<string>,
-): CachedProject {
-  const project = readProject(context.workspaceRoot, file, options, (candidate) => known.has(candidate));
-  if (!project) return {};
-  const { facts, hints } = project;
-  return {
-    node: {
-      root: facts.root,
-      name: facts.name,
-      projectType: 'application',
-      tags: ['python', 'nx-uv-cuda'],
-      targets: inferTargets(facts),
-      metadata: {
-        technologies: ['python', 'uv', 'docker', 'cuda'],
-        description: `uv project ${hints.pythonName}; backends: ${facts.backends.map((b) => b.name).join(', ')}`,
-      },
-    },
-    hints,
-  };
-}
-
 /**
  * The files whose content decides a project's inference: everything under its root (pyproject.toml,
  * Dockerfiles, .dockerignore, prod/, project.json), any uv.lock above it (whether one exists picks the lock)
  * and any .dockerignore above it (the build context is usually the governing lock's folder).
  */
-function filesReadFor(pyprojectFile: string, options: NormalizedPluginOptions): string[] {
+function filesReadFor(pyprojectFile: string, rawOptions: PluginOptions | undefined): string[] {
   const root = posix.dirname(pyprojectFile);
   const above = ancestorDirs(root).slice(1);
   const globs = [
     posix.join(root, '**/*'),
     ...above.flatMap((dir) => [posix.join(dir, 'uv.lock'), posix.join(dir, '.dockerignore')]),
   ];
-  if (options.context) globs.push(posix.join(root, options.context, '.dockerignore'));
+  if (typeof rawOptions?.context === 'string') globs.push(posix.join(root, rawOptions.context, '.dockerignore'));
   return globs;
 }
 
-function cacheFor(options: NormalizedPluginOptions, workspaceRoot: string): InferenceCache {
-  const key = hashObject(options);
+/** One cache per options as written in nx.json; invalid options never reach it (inference throws first). */
+function cacheFor(rawOptions: PluginOptions | undefined, workspaceRoot: string): InferenceCache {
+  const key = hashObject(rawOptions ?? {});
   let cache = caches.get(key);
   if (!cache) {
     cache = new InferenceCache(workspaceRoot, key);
@@ -112,8 +87,7 @@ function cacheFor(options: NormalizedPluginOptions, workspaceRoot: string): Infe
  * (`{ workspace = true }` or `{ path = ... }`), and on the projects whose folders its Dockerfile copies.
  */
 export const createDependencies: CreateDependencies<PluginOptions> = (rawOptions, context) => {
-  const options = normalizePluginOptions(rawOptions);
-  const cache = cacheFor(options, context.workspaceRoot);
+  const cache = cacheFor(rawOptions, context.workspaceRoot);
   const rootToName = new Map(Object.entries(context.projects).map(([name, config]) => [config.root, name]));
   const inferred = cache.projects();
   const pythonNameToProject = new Map(

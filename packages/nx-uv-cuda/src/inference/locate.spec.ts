@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ancestorDirs, findDockerfile, findDockerignore, findGoverningLock } from './locate';
+import { findDockerfile, findDockerignore, findGoverningLock } from './locate';
+import { ancestorDirs } from './paths';
 
 const DEFAULT_GLOBS = ['docker/Dockerfile*', 'Dockerfile'];
 

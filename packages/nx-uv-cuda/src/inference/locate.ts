@@ -1,16 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { minimatch } from 'minimatch';
-
-/** Folders from `root` up to the workspace root, nearest first ('.' is the workspace root). */
-export function ancestorDirs(root: string): string[] {
-  const dirs: string[] = [];
-  for (let dir = root; ; dir = posix.dirname(dir)) {
-    dirs.push(dir);
-    if (dir === '.' || dir === '/' || dir === '') break;
-  }
-  return dirs;
-}
+import { ancestorDirs } from './paths';
 
 /** The uv.lock that governs a project: its own, else the nearest one above it (a uv workspace root's). */
 export function findGoverningLock(workspaceRoot: string, root: string): string {

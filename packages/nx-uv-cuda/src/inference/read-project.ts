@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { parseDockerfile } from '../docker/dockerfile-model';
+import { parseDockerfile, type DockerfileModel } from '../docker/dockerfile-model';
 import { contextInputs } from '../docker/context-inputs';
 import { parsePyproject, type PyProject } from '../python/pyproject';
 import { resolveBackends } from './backends';
@@ -73,8 +73,17 @@ export function readProject(
   return { facts, hints: dependencyHints(pyproject, facts) };
 }
 
+/** Parsed Dockerfiles by text: services made from one template share it, and parsing is inference's main cost. */
+const parsedDockerfiles = new Map<string, DockerfileModel>();
+
+function parseDockerfileOnce(text: string, file: string): DockerfileModel {
+  const model = parsedDockerfiles.get(text) ?? parseDockerfile(text, file);
+  parsedDockerfiles.set(text, model);
+  return model.file === file ? model : { ...model, file };
+}
+
 function readDockerfile(workspaceRoot: string, file: string, contextDir: string): DockerfileFacts {
-  const model = parseDockerfile(readText(workspaceRoot, file), file);
+  const model = parseDockerfileOnce(readText(workspaceRoot, file), file);
   const dockerignoreFile = findDockerignore(workspaceRoot, file, contextDir);
   return {
     file,

@@ -3,7 +3,7 @@ import type { Tree } from '@nx/devkit';
 import { minimatch } from 'minimatch';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { isBackendExtra } from '../../inference/backends';
-import { ancestorDirs } from '../../inference/locate';
+import { ancestorDirs } from '../../inference/paths';
 import { normalizeName } from '../../python/names';
 import { GeneratorOptionsError } from './options';
 
