@@ -86,12 +86,7 @@ function servicePyproject({ name, direct, lib, libPath }) {
     '',
     '# One extra per PyTorch CUDA backend; flash-attn is compiled against that backend\'s torch.',
     '[project.optional-dependencies]',
-    ...Object.entries(TORCH_PINS).flatMap(([backend, pin]) => [
-      `${backend} = [`,
-      `    "torch==${pin}",`,
-      '    "flash-attn>=2.7.4",',
-      ']',
-    ]),
+    ...backendExtras(),
     '',
     '[dependency-groups]',
     'dev = ["pytest>=8"]',
@@ -138,6 +133,16 @@ function servicePyproject({ name, direct, lib, libPath }) {
   return `${lines.join('\n')}\n`;
 }
 
+/** One extra per backend: its torch pin and flash-attn. */
+function backendExtras() {
+  return Object.entries(TORCH_PINS).flatMap(([backend, pin]) => [
+    `${backend} = [`,
+    `    "torch==${pin}",`,
+    '    "flash-attn>=2.7.4",',
+    ']',
+  ]);
+}
+
 function prodPyproject({ name, direct }) {
   const lines = [
     `# Production manifest of ${name}: only what the prod image installs from an index (locked in ./uv.lock).`,
@@ -150,12 +155,7 @@ function prodPyproject({ name, direct }) {
     ']',
     '',
     '[project.optional-dependencies]',
-    ...Object.entries(TORCH_PINS).flatMap(([backend, pin]) => [
-      `${backend} = [`,
-      `    "torch==${pin}",`,
-      '    "flash-attn>=2.7.4",',
-      ']',
-    ]),
+    ...backendExtras(),
     '',
     '[tool.uv]',
     'package = false',
