@@ -57,8 +57,9 @@ export const createNodesV2 = createNodes;
 
 /**
  * The files whose content decides a project's inference: everything under its root (pyproject.toml,
- * Dockerfiles, .dockerignore, prod/, project.json), any uv.lock above it (whether one exists picks the lock)
- * and any .dockerignore above it (the build context is usually the governing lock's folder).
+ * Dockerfiles, .dockerignore, prod/, project.json), any uv.lock above it (whether one exists picks the lock),
+ * any .dockerignore above it (the build context is usually the governing lock's folder) and the parent's
+ * pyproject.toml (whether a `prod/` manifest belongs to a service).
  */
 function filesReadFor(pyprojectFile: string, rawOptions: PluginOptions | undefined): string[] {
   const root = posix.dirname(pyprojectFile);
@@ -66,6 +67,7 @@ function filesReadFor(pyprojectFile: string, rawOptions: PluginOptions | undefin
   const globs = [
     posix.join(root, '**/*'),
     ...above.flatMap((dir) => [posix.join(dir, 'uv.lock'), posix.join(dir, '.dockerignore')]),
+    ...above.slice(0, 1).map((dir) => posix.join(dir, 'pyproject.toml')),
   ];
   if (typeof rawOptions?.context === 'string') globs.push(posix.join(root, rawOptions.context, '.dockerignore'));
   return globs;
