@@ -159,3 +159,16 @@ describe('inferred graph of a uv workspace', () => {
     expect(ws.read('dist/services/ml-service/locks/cu124-prod.json')).toBe(slice);
   });
 });
+
+describe('nested plugin options in nx.json', () => {
+  it('reach the keys task (Nx validates executor options: nested objects must pass its schema check)', async () => {
+    const ws = createWorkspace({
+      fixture: 'ml-monorepo',
+      pluginOptions: { buildArgs: { FLASH_ATTN_CUDA_ARCHS: '90;100' }, dockerfile: ['docker/Dockerfile*'], stages: { prod: 'prod' } },
+    });
+    const result = await ws.nx(['run', 'ml-service:keys-cu128']);
+    expect(result.exitCode, result.all).toBe(0);
+    const wheelKey = JSON.parse(ws.read('dist/services/ml-service/keys/cu128-wheel.json'));
+    expect(wheelKey.args.FLASH_ATTN_CUDA_ARCHS).toBe('90;100');
+  });
+});

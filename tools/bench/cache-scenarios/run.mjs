@@ -15,7 +15,7 @@
 //
 // Needs the Docker engine, buildx and the registry on 127.0.0.1:5000 (tools/docker/provision.sh, run first) and
 // the built plugin (npm run build). Every image goes to a fresh namespace, 127.0.0.1:5000/bench-<time>/...
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -367,6 +367,11 @@ function cleanup() {
     return;
   }
   for (const dir of created) rmSync(dir, { recursive: true, force: true });
+  // docker buildx (0.13) leaves a dockerfileNNN/ folder in TMPDIR for every `--file -` build (the plugin's wheel
+  // push and pull): this run's TMPDIR is its own folder, so they are this run's.
+  for (const name of readdirSync(WORK_DIR)) {
+    if (/^dockerfile\d+$/.test(name)) rmSync(join(WORK_DIR, name), { recursive: true, force: true });
+  }
 }
 
 main().catch((error) => {

@@ -105,7 +105,7 @@ describe('inferTargets', () => {
     expect(targets['keys-cu128'].options).toMatchObject({
       pyproject: 'services/ml/pyproject.toml',
       backend: 'cu128',
-      pluginOptions: { registry: '127.0.0.1:5000/ml' },
+      pluginOptions: JSON.stringify({ registry: '127.0.0.1:5000/ml' }),
     });
   });
 

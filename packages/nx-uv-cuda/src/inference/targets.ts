@@ -104,7 +104,7 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
     options: {
       pyproject: facts.pyprojectFile,
       backend: backend.name,
-      pluginOptions: facts.pluginOptions,
+      pluginOptions: JSON.stringify(facts.pluginOptions),
       lockSlices: { dev: outputs.lockSlice(backend.name, 'dev'), prod: outputs.lockSlice(backend.name, 'prod') },
       keysDir: outputs.keysDir,
     },

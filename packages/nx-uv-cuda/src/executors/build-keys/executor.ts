@@ -23,7 +23,7 @@ export default async function buildKeysExecutor(rawOptions: BuildKeysExecutorOpt
   const task = taskInfo(context);
   try {
     const options = validateOptions(buildKeysExecutorSchema, rawOptions, task.id);
-    const project = readProject(task.workspaceRoot, options.pyproject, normalizePluginOptions(options.pluginOptions), (file) =>
+    const project = readProject(task.workspaceRoot, options.pyproject, normalizePluginOptions(JSON.parse(options.pluginOptions)), (file) =>
       existsSync(task.absolute(file)),
     );
     const facts = project?.facts;
