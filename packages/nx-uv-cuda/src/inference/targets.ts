@@ -115,6 +115,7 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
     // a workspace-level input as touching the project).
     inputs: [
       '{projectRoot}/**/*',
+      ...(facts.dockerfile.dockerignoreFile ? [`{workspaceRoot}/${facts.dockerfile.dockerignoreFile}`] : []),
       ...contextInputs(model.stages, { contextRoot: facts.contextDir, dockerignore: facts.dockerfile.dockerignoreText }).inputs,
       '!{workspaceRoot}/dist/**/*',
       { dependentTasksOutputFiles: `**/locks/${backend.name}-*.json` },

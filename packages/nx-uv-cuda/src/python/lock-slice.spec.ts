@@ -3,8 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { readFixture } from './__fixtures__/read-fixture';
 import {
   LockSliceError,
-  reachedWorkspaceMembers,
-  selectPackages,
   serializeLockSlice,
   sliceLock,
   type LockSlice,
@@ -203,26 +201,6 @@ describe('slice stability', () => {
   });
 });
 
-describe('reachedWorkspaceMembers', () => {
-  it('lists the members a project reaches, without the project itself', () => {
-    expect(reachedWorkspaceMembers(slice(WORKSPACE_LOCK))).toEqual([{ name: 'shared-lib', path: 'libs/shared' }]);
-  });
-
-  it('lists nothing for a project that reaches no other member', () => {
-    const otherService = slice(WORKSPACE_LOCK, { project: 'other-service', backend: undefined });
-    expect(reachedWorkspaceMembers(otherService)).toEqual([]);
-    expect(namesOf(otherService)).toEqual([
-      'certifi',
-      'charset-normalizer',
-      'idna',
-      'other-service',
-      'pyyaml',
-      'requests',
-      'urllib3',
-    ]);
-  });
-});
-
 describe('sliceLock on other lock layouts', () => {
   it('slices a single-project lock whose project sits at the lock root', () => {
     const vision = sliceLock(parseUvLock(readFixture('vision-service/uv.lock'), 'vision-service/uv.lock'), {
@@ -240,7 +218,6 @@ describe('sliceLock on other lock layouts', () => {
       'typing-extensions 4.12.2 registry+https://pypi.org/simple',
       'vision-service 0.3.0 editable+.',
     ]);
-    expect(reachedWorkspaceMembers(vision)).toEqual([]);
   });
 
   it('slices a virtual project without backends', () => {
@@ -338,27 +315,6 @@ describe('sliceLock errors', () => {
     expect(error.message).toContain('ml-service has no dependency group "lint" in services/uv.lock');
   });
 });
-
-describe('selectPackages', () => {
-  it('narrows a slice to the packages a wheel build needs', () => {
-    const wheelSlice = selectPackages(slice(WORKSPACE_LOCK, { backend: 'cu128' }), [
-      'torch',
-      'flash_attn',
-      'setuptools',
-      'ninja',
-      'packaging',
-      'wheel',
-      'psutil',
-    ]);
-    expect(wheelSlice).toMatchObject({ project: 'ml-service', backend: 'cu128', kind: 'prod' });
-    expect(wheelSlice.packages.map((slicedPackage) => `${slicedPackage.name} ${slicedPackage.version}`)).toEqual([
-      'flash-attn 2.7.4.post1',
-      'setuptools 75.8.0',
-      'torch 2.7.0+cu128',
-    ]);
-  });
-});
-
 describe('serializeLockSlice', () => {
   it('writes pretty JSON with a fixed key order and a trailing newline', () => {
     const text = serializeLockSlice({

@@ -41,12 +41,6 @@ export interface LockSlice {
   readonly packages: readonly SlicedPackage[];
 }
 
-export interface WorkspaceMember {
-  readonly name: string;
-  /** As written in the lock: relative to the lock's directory. */
-  readonly path: string;
-}
-
 export type LockSliceErrorCode = 'project-not-in-lock' | 'extra-not-in-lock' | 'group-not-in-lock';
 
 /** The lock does not hold what the request names; typically fixed by running `uv lock`. */
@@ -77,22 +71,6 @@ export function sliceLock(lock: UvLock, request: LockSliceRequest): LockSlice {
     requiresPython: lock.requiresPython,
     packages: reached.map(toSlicedPackage).sort(compareSlicedPackages),
   };
-}
-
-/** Local projects in the slice other than the slice's own: workspace members and path dependencies. */
-export function reachedWorkspaceMembers(slice: LockSlice): WorkspaceMember[] {
-  return slice.packages.flatMap(({ name, source }) => {
-    const kind = LOCAL_PROJECT_KINDS.find((candidate) => source.startsWith(`${candidate}+`));
-    if (kind === undefined || normalizeName(name) === slice.project) return [];
-    return [{ name, path: source.slice(kind.length + 1) }];
-  });
-}
-
-/** The same slice narrowed to the named packages, e.g. what a flash-attn wheel build depends on. */
-export function selectPackages(slice: LockSlice, names: readonly string[]): LockSlice {
-  const wanted = new Set(names.map(normalizeName));
-  const packages = slice.packages.filter((slicedPackage) => wanted.has(normalizeName(slicedPackage.name)));
-  return { ...slice, packages };
 }
 
 /** Pretty JSON with a fixed key order and a trailing newline: identical slices give identical bytes. */
