@@ -16,7 +16,7 @@ import { createWorkspace, disposeLater, disposeWorkspaces, type NxResult, type W
  */
 
 const require = createRequire(join(REPO_ROOT, 'package.json'));
-const { parseDockerfile } = require(join(REPO_ROOT, 'packages/nx-uv-cuda/dist/docker/dockerfile-model.js')) as {
+const { parseDockerfile } = require(join(REPO_ROOT, 'packages/nx-uv-cuda/dist/docker/parse-dockerfile.js')) as {
   parseDockerfile: (text: string, file: string) => { stages: { name?: string; stageRefs: string[]; baseImage: string }[] };
 };
 const STAGES = ['base', 'deps-dev', 'deps-prod', 'wheel-dev', 'wheel-prod', 'wheels', 'dev', 'prod'];

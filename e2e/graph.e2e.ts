@@ -46,11 +46,19 @@ describe('inferred graph of a uv workspace', () => {
       dockerfile: 'services/ml-service/docker/Dockerfile-cu124-uv',
       context: '.',
       target: 'prod',
-      buildFile: 'dist/services/ml-service/keys/cu128-build.json',
+      buildArgsFile: 'dist/services/ml-service/keys/cu128-build.json',
     });
     expect(imageProd.inputs).toEqual([{ dependentTasksOutputFiles: '**/keys/cu128-prod.json' }]);
     expect(imageProd.outputs).toEqual(['{workspaceRoot}/dist/services/ml-service/images/prod-cu128.json']);
     expect(imageProd.metadata.description).toMatch(/prod image/);
+    expect(imageProd.metadata.help.example.options).toMatchObject({ noCache: true });
+    expect(project.projectType).toBe('application');
+    expect(project.metadata.targetGroups.cu128).toEqual(
+      ['lock-cu128', 'keys-cu128', 'wheel-flash-attn-cu128', 'image-dev-cu128', 'image-prod-cu128', 'smoke-cu128'],
+    );
+    const library = await showProject('shared');
+    expect(library.projectType).toBeUndefined();
+    expect(Object.keys(library.targets).sort()).toEqual(['lock', 'lock-check']);
     expect(project.targets['lock-cu124'].options).toMatchObject({
       lockFile: 'uv.lock',
       prodLockFile: 'services/ml-service/prod/uv.lock',

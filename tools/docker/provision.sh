@@ -145,6 +145,44 @@ print_log_tail() {
   fi
 }
 
+# Starts a daemon and waits, bounded, until it answers:
+#
+#   start_and_wait NAME LOGFILE WAIT_SECONDS POLL_SECONDS PROBE FAILURE [--pid PID] [--pidfile FILE] [-- COMMAND...]
+#
+# Runs COMMAND detached (daemonize: setsid, output appended to LOGFILE after a "==== <time> provision.sh
+# starting NAME" marker) and writes its pid to FILE with --pidfile; with --pid instead, waits for the process
+# PID that already runs. Then runs PROBE (a command or function, no arguments) every POLL_SECONDS until it
+# succeeds. When the process exits, or PROBE has not succeeded WAIT_SECONDS after the start, prints the tail
+# of LOGFILE and dies with "FAILURE within WAIT_SECONDSs".
+start_and_wait() {
+  local name=$1 logfile=$2 wait_secs=$3 poll_secs=$4 probe=$5 failure=$6 pid= pidfile=
+  shift 6
+  while (($#)); do
+    case $1 in
+      --pid) pid=$2; shift 2 ;;
+      --pidfile) pidfile=$2; shift 2 ;;
+      --) shift; break ;;
+      *) die "start_and_wait: unknown argument $1" ;;
+    esac
+  done
+  if [[ -z $pid ]]; then
+    (($#)) || die "start_and_wait: no command to start $name"
+    printf '\n==== %s provision.sh starting %s\n' "$(date -Is)" "$name" >>"$logfile"
+    pid=$(daemonize "$logfile" "$@")
+    [[ -z $pidfile ]] || echo "$pid" >"$pidfile"
+    log "started $name (pid $pid, log $logfile)"
+  fi
+
+  local deadline=$((SECONDS + wait_secs))
+  until "$probe"; do
+    if ((SECONDS >= deadline)) || ! pid_alive "$pid"; then
+      print_log_tail "$logfile"
+      die "$failure within ${wait_secs}s"
+    fi
+    sleep "$poll_secs"
+  done
+}
+
 # Serialise concurrent runs (e.g. several CI jobs on one machine).
 HAVE_LOCK=0
 take_lock() {
@@ -374,27 +412,18 @@ start_dockerd() {
   runc=$(PATH=$(dockerd_path) command -v runc) || die "runc not found on dockerd's PATH"
   [[ $runc != "$ENGINE_PREFIX"* ]] || die "dockerd would use $runc instead of the host's runc"
 
-  local pid
+  local failure="dockerd exited or did not answer 'docker info'"
   if pidfile_alive /var/run/docker.pid; then
+    local pid
     pid=$(cat /var/run/docker.pid)
     log "dockerd (pid $pid) is running but not answering yet; waiting"
+    start_and_wait dockerd "$logfile" "$DOCKERD_WAIT" 1 engine_ready "$failure" --pid "$pid"
   else
     remove_stale_pidfile /var/run/docker.pid
     remove_stale_pidfile /var/run/docker/containerd/containerd.pid
-    printf '\n==== %s provision.sh starting dockerd\n' "$(date -Is)" >>"$logfile"
-    pid=$(daemonize "$logfile" env PATH="$(dockerd_path)" \
-      "$ENGINE_PREFIX/usr/sbin/dockerd" --config-file "$DAEMON_JSON")
-    log "started dockerd (pid $pid, log $logfile)"
+    start_and_wait dockerd "$logfile" "$DOCKERD_WAIT" 1 engine_ready "$failure" -- \
+      env PATH="$(dockerd_path)" "$ENGINE_PREFIX/usr/sbin/dockerd" --config-file "$DAEMON_JSON"
   fi
-
-  local deadline=$((SECONDS + DOCKERD_WAIT))
-  until engine_ready; do
-    if ((SECONDS >= deadline)) || ! pid_alive "$pid"; then
-      print_log_tail "$logfile"
-      die "dockerd exited or did not answer 'docker info' within ${DOCKERD_WAIT}s"
-    fi
-    sleep 1
-  done
   log "dockerd is up"
 }
 
@@ -495,23 +524,13 @@ ensure_registry() {
     log "registry: reusing 127.0.0.1:$REGISTRY_PORT"
     return 0
   fi
-  local config="$REGISTRY_DIR/config-$REGISTRY_PORT.yml" logfile="$LOG_DIR/registry-$REGISTRY_PORT.log" pid
+  local config="$REGISTRY_DIR/config-$REGISTRY_PORT.yml" logfile="$LOG_DIR/registry-$REGISTRY_PORT.log"
   mkdir -p "$REGISTRY_DIR" "$LOG_DIR"
   find_registry_binary
   write_registry_config "$config"
-  printf '\n==== %s provision.sh starting registry\n' "$(date -Is)" >>"$logfile"
-  pid=$(daemonize "$logfile" "$REGISTRY_BIN" serve "$config")
-  echo "$pid" >"$LOG_DIR/registry-$REGISTRY_PORT.pid"
-  log "started registry (pid $pid, log $logfile)"
-
-  local deadline=$((SECONDS + REGISTRY_WAIT))
-  until registry_ready; do
-    if ((SECONDS >= deadline)) || ! pid_alive "$pid"; then
-      print_log_tail "$logfile"
-      die "registry on $(registry_url) exited or did not answer within ${REGISTRY_WAIT}s"
-    fi
-    sleep 0.5
-  done
+  start_and_wait registry "$logfile" "$REGISTRY_WAIT" 0.5 registry_ready \
+    "registry on $(registry_url) exited or did not answer" \
+    --pidfile "$LOG_DIR/registry-$REGISTRY_PORT.pid" -- "$REGISTRY_BIN" serve "$config"
   log "registry is up on 127.0.0.1:$REGISTRY_PORT"
 }
 
@@ -723,4 +742,7 @@ main() {
   print_summary
 }
 
-main "$@"
+# Run unless sourced (a test may source this file for its functions).
+if ! (return 0 2>/dev/null); then
+  main "$@"
+fi

@@ -9,10 +9,11 @@ import type {
 // nx's own exports rather than @nx/devkit's, which also load the generator utilities: graph computation
 // loads this module in a worker every time, so it stays small; inference itself is loaded on a cache miss.
 import { DependencyType, logger } from 'nx/src/devkit-exports';
-import { hashMultiGlobWithWorkspaceContext, hashObject } from 'nx/src/devkit-internals';
-import { InferenceCache } from './inference/inference-cache';
-import { ancestorDirs } from './inference/paths';
+import { hashMultiGlobWithWorkspaceContext, hashObject, workspaceDataDirectory } from 'nx/src/devkit-internals';
 import type { PluginOptions } from './config/plugin-options';
+import { ancestorDirs } from './core/paths';
+import { pluginVersion } from './core/plugin-version';
+import { InferenceCache } from './inference/inference-cache';
 
 const PYPROJECT_GLOB = '**/pyproject.toml';
 const caches = new Map<string, InferenceCache>();
@@ -36,12 +37,14 @@ export const createNodes: CreateNodes<PluginOptions> = [
         continue;
       }
       const { inferProject } = await import('./inference/infer-project.js');
-      const outcome = inferProject(context.workspaceRoot, file, rawOptions, (candidate) => known.has(candidate));
+      const isPyprojectFile = (candidate: string) => known.has(candidate);
+      const outcome = inferProject(context.workspaceRoot, file, rawOptions, isPyprojectFile, cache.previous(file)?.node);
+      for (const warning of outcome.warnings) warnOnce(warning);
       if ('project' in outcome) {
         cache.set(file, hashes[index], outcome.project);
         if (outcome.project.node) add(file, outcome.project.node);
       } else {
-        cache.delete(file);
+        // The last good entry stays (not served, its hash differs): it keeps the broken project's targets.
         logger.warn(`nx-uv-cuda: ${outcome.error.message}`);
         if (outcome.placeholder) add(file, outcome.placeholder);
       }
@@ -73,15 +76,31 @@ function filesReadFor(pyprojectFile: string, rawOptions: PluginOptions | undefin
   return globs;
 }
 
-/** One cache per options as written in nx.json; invalid options never reach it (inference throws first). */
+/**
+ * One cache per plugin version and options as written in nx.json (an upgrade never replays old targets or
+ * edges); invalid options never reach it (inference throws first).
+ */
 function cacheFor(rawOptions: PluginOptions | undefined, workspaceRoot: string): InferenceCache {
-  const key = hashObject(rawOptions ?? {});
+  const key = hashObject({ version: pluginVersion(), options: rawOptions ?? {} });
   let cache = caches.get(key);
   if (!cache) {
-    cache = new InferenceCache(workspaceRoot, key);
+    cache = new InferenceCache({
+      dir: workspaceDataDirectory ?? posix.join(workspaceRoot, '.nx', 'workspace-data'),
+      key,
+      enabled: process.env.NX_CACHE_PROJECT_GRAPH !== 'false',
+      onWriteError: (error) => logger.warn(`nx-uv-cuda: cannot write the inference cache (${error.message}): inferring without it`),
+    });
     caches.set(key, cache);
   }
   return cache;
+}
+
+/** Deprecation notices once per process: a daemon recomputing the graph does not repeat them. */
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  logger.warn(`nx-uv-cuda: ${message}`);
 }
 
 /**

@@ -5,6 +5,7 @@
 // least one RUN/COPY/ADD/WORKDIR step, or the image config changed: a new digest); a build that ends with a digest
 // seen before was fully served by the cache. A wheel counts as rebuilt when the stand-in's compile line appears.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { buildkitSteps } from './measure.mjs';
@@ -12,16 +13,18 @@ import { runLogged } from './process.mjs';
 
 export const BUILDX_TIMEOUT_MS = 20 * 60_000;
 
+// The built plugin's own rules: the baseline passes the build args the plugin would (one CUDA table, one home).
+const { RECIPE_BUILD_ARGS, cudaVersionOfBackend } = createRequire(import.meta.url)(
+  '../../../packages/nx-uv-cuda/dist/model/backends.js',
+);
+
 /** The plugin's recipe defaults for a backend (README: Backends), and the service's `[tool.nx-uv-cuda] build-args`. */
 export function buildArgsFor(ws, service, backend) {
-  const cuda = { cu118: '11.8.0', cu121: '12.1.1', cu124: '12.4.1', cu126: '12.6.3', cu128: '12.8.0', cu129: '12.9.1', cu130: '13.0.0' };
   const tool = parse(ws.read(`services/${service}/pyproject.toml`)).tool?.['nx-uv-cuda'] ?? {};
   return {
-    CMAKE_VERSION: '3.26.1',
-    CUDA_VARIANT: 'cudnn',
-    CUDA_VERSION: cuda[backend] ?? `${backend.slice(2, -1)}.${backend.slice(-1)}.0`,
+    ...RECIPE_BUILD_ARGS,
+    CUDA_VERSION: cudaVersionOfBackend(backend),
     TORCH_BACKEND: backend,
-    UBUNTU_VERSION: '22.04',
     ...(tool['build-args'] ?? {}),
   };
 }

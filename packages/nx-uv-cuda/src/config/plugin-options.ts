@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { PluginError } from '../core/errors';
+import { formatZodIssues } from '../core/zod-message';
+import { applyRenames } from './renamed-options';
 import { buildArgsSchema, backendNameSchema } from './shared-schemas';
 
 /** Names of every inferred target; `<prefix>-<backend>` targets take the prefix from here. */
@@ -16,15 +19,23 @@ export const targetNamesSchema = z
   })
   .strict();
 
+/** The roles of a Dockerfile's stages, by stage name. */
 export const stageNamesSchema = z
   .object({
     dev: z.string().min(1).default('dev'),
     prod: z.string().min(1).default('prod'),
-    wheel: z.string().min(1).default('wheel-prod'),
-    /** The stage (or named build context) through which dev and prod receive the wheel files. */
-    wheels: z.string().min(1).default('wheels'),
+    /** The stage that compiles the wheel (the wheel target builds it). */
+    wheelBuild: z.string().min(1).default('wheel-prod'),
+    /**
+     * The `FROM scratch` stage that holds only the wheel files: the wheel target exports it, and dev and prod
+     * receive the wheels through a named build context of this name instead of building it.
+     */
+    wheelExport: z.string().min(1).default('wheels'),
   })
   .strict();
+
+/** Option keys renamed since 0.1, as dotted paths: they keep working, with a deprecation warning. */
+export const PLUGIN_OPTION_RENAMES = { 'stages.wheel': 'stages.wheelBuild', 'stages.wheels': 'stages.wheelExport' };
 
 export const backendSettingsSchema = z.object({ buildArgs: buildArgsSchema.optional() }).strict();
 
@@ -63,3 +74,44 @@ export const DEFAULT_DOCKERFILE_GLOBS = ['docker/Dockerfile*', 'Dockerfile'];
 export const DEFAULT_WHEEL_PACKAGE = 'flash-attn';
 /** What a flash-attn build reads besides torch and itself. */
 export const DEFAULT_WHEEL_BUILD_REQUIREMENTS = ['setuptools', 'packaging', 'ninja', 'wheel', 'psutil'];
+
+/** Where messages about these options point. */
+export const PLUGIN_OPTIONS_WHERE = 'nx.json plugins["nx-uv-cuda"].options';
+
+export interface NormalizedPluginOptions {
+  dockerfile: string[];
+  context?: string;
+  backends?: BackendsOption;
+  buildArgs?: Record<string, string>;
+  stages: StageNames;
+  targetNames: TargetNames;
+  registry?: string;
+  wheelPackage: string;
+  wheelBuildRequirements: string[];
+  /** One line per renamed option in use. */
+  deprecations: string[];
+}
+
+/** Validates the `options` of the nx-uv-cuda entry in nx.json and fills in every default. */
+export function normalizePluginOptions(raw: unknown): NormalizedPluginOptions {
+  const renamed = applyRenames(raw ?? {}, PLUGIN_OPTION_RENAMES, PLUGIN_OPTIONS_WHERE);
+  const result = pluginOptionsSchema.safeParse(renamed.value);
+  if (!result.success) throw new PluginError('options', formatZodIssues(result.error.issues, PLUGIN_OPTIONS_WHERE));
+  const options = result.data;
+  return {
+    dockerfile: globList(options.dockerfile ?? DEFAULT_DOCKERFILE_GLOBS),
+    context: options.context,
+    backends: options.backends,
+    buildArgs: options.buildArgs,
+    stages: stageNamesSchema.parse(options.stages ?? {}),
+    targetNames: targetNamesSchema.parse(options.targetNames ?? {}),
+    registry: options.registry,
+    wheelPackage: options.wheelPackage ?? DEFAULT_WHEEL_PACKAGE,
+    wheelBuildRequirements: options.wheelBuildRequirements ?? DEFAULT_WHEEL_BUILD_REQUIREMENTS,
+    deprecations: renamed.warnings,
+  };
+}
+
+export function globList(globs: string | string[]): string[] {
+  return Array.isArray(globs) ? globs : [globs];
+}

@@ -25,10 +25,16 @@ export const projectConfigSchema = z
       .object({
         dev: z.string().min(1).optional(),
         prod: z.string().min(1).optional(),
-        wheel: z.string().min(1).optional(),
-        wheels: z.string().min(1).optional(),
+        'wheel-build': z.string().min(1).optional(),
+        'wheel-export': z.string().min(1).optional(),
       })
       .strict()
+      .transform((stages) => ({
+        dev: stages.dev,
+        prod: stages.prod,
+        wheelBuild: stages['wheel-build'],
+        wheelExport: stages['wheel-export'],
+      }))
       .optional(),
     registry: z.string().min(1).optional(),
     'wheel-package': z.string().min(1).optional(),
@@ -42,7 +48,7 @@ export const projectConfigSchema = z
     context: config.context,
     backends: config.backends as BackendsOption | undefined,
     buildArgs: config['build-args'],
-    stages: config.stages as Partial<StageNames> | undefined,
+    stages: config.stages satisfies Partial<StageNames> | undefined,
     registry: config.registry,
     wheelPackage: config['wheel-package'],
     wheelBuildRequirements: config['wheel-build-requirements'],
@@ -50,3 +56,6 @@ export const projectConfigSchema = z
   }));
 
 export type ProjectConfig = z.output<typeof projectConfigSchema>;
+
+/** `[tool.nx-uv-cuda]` keys renamed since 0.1: they keep working, with a deprecation warning. */
+export const PROJECT_CONFIG_RENAMES = { 'stages.wheel': 'stages.wheel-build', 'stages.wheels': 'stages.wheel-export' };

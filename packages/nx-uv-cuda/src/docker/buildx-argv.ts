@@ -1,3 +1,5 @@
+import { sortedEntries } from '../core/compare';
+
 /** Everything one `docker buildx build` invocation needs; paths are absolute. */
 export interface BuildxBuild {
   dockerfile: string;
@@ -71,8 +73,4 @@ export function registryCache(cacheRef: string): { cacheFrom: string[]; cacheTo:
     cacheFrom: [`type=registry,ref=${cacheRef}`],
     cacheTo: [`type=registry,ref=${cacheRef},mode=max,ignore-error=true`],
   };
-}
-
-function sortedEntries(record: Record<string, string>): Array<[string, string]> {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

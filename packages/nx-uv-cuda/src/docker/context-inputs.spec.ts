@@ -3,8 +3,10 @@ import { join } from 'node:path';
 // The glob engine Nx's task hasher uses for filesets (negations exclude from the whole set).
 import { matchGlobPaths } from 'nx/src/native';
 import { describe, expect, it } from 'vitest';
-import { contextInputs, isIgnoredByDockerignore } from './context-inputs';
-import { parseDockerfile, stageChain } from './dockerfile-model';
+import { contextInputs } from './context-inputs';
+import { readDockerignore } from './dockerignore';
+import { parseDockerfile } from './parse-dockerfile';
+import { stageChain } from './stage-graph';
 
 const recipe = parseDockerfile(readFileSync(join(__dirname, '__fixtures__', 'recipe.Dockerfile'), 'utf8'), 'services/llm/Dockerfile');
 const CONTEXT = 'services/llm';
@@ -129,7 +131,8 @@ describe('contextInputs with a .dockerignore', () => {
       'services/llm/pyproject.toml',
     ];
     const hashed = hashedFiles(contextInputs(chain, { contextRoot: CONTEXT, dockerignore }).inputs, files);
-    const keptByDocker = files.filter((file) => !isIgnoredByDockerignore(file.slice(CONTEXT.length + 1), dockerignore));
+    const docker = readDockerignore(dockerignore);
+    const keptByDocker = files.filter((file) => !docker.ignores(file.slice(CONTEXT.length + 1)));
     expect(hashed).toEqual(keptByDocker);
     expect(hashed).toEqual([
       'services/llm/src/app.py',
@@ -154,16 +157,5 @@ describe('contextInputs with a .dockerignore', () => {
       'services/llm/README.md',
       'services/llm/docs/keep.md',
     ]);
-  });
-});
-
-describe('isIgnoredByDockerignore', () => {
-  it('applies Docker semantics: anchored patterns, ** across directories, later ! re-includes', () => {
-    const dockerignore = lines('*.md', '!README.md', '**/*.pyc', '/tmp');
-    expect(isIgnoredByDockerignore('CHANGELOG.md', dockerignore)).toBe(true);
-    expect(isIgnoredByDockerignore('README.md', dockerignore)).toBe(false);
-    expect(isIgnoredByDockerignore('docs/guide.md', dockerignore)).toBe(false);
-    expect(isIgnoredByDockerignore('./src/a/b.pyc', dockerignore)).toBe(true);
-    expect(isIgnoredByDockerignore('tmp/x', dockerignore)).toBe(true);
   });
 });

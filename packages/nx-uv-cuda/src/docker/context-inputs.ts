@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
-import dockerignore from '@balena/dockerignore';
+import { compareCodeUnits } from '../core/compare';
 import type { Stage } from './dockerfile-model';
+import { normalizeContextPath, readDockerignore, type DockerignoreRule } from './dockerignore';
 
 export interface ContextInputOptions {
   /** Workspace-relative path of the docker build context; '' or '.' for the workspace root. */
@@ -16,11 +17,6 @@ export interface ContextInputs {
   contextPaths: string[];
 }
 
-interface IgnoreRule {
-  pattern: string;
-  reincludes: boolean;
-}
-
 /** The whole context (a context path of ''). */
 const WHOLE_CONTEXT = '';
 const GLOB_CHAR = /[*?[\\]/;
@@ -32,18 +28,13 @@ const GLOB_CHAR = /[*?[\\]/;
 export function contextInputs(chain: readonly Stage[], options: ContextInputOptions): ContextInputs {
   const root = normalizeContextPath(options.contextRoot);
   const paths = contextSourcePaths(chain);
-  const exclusions = safeExclusions(parseDockerignore(options.dockerignore ?? ''));
+  const exclusions = safeExclusions(readDockerignore(options.dockerignore).rules);
   const inputs = [
     ...sortedUnique(paths.flatMap((path) => filesets(root, path))),
     ...sortedUnique(exclusions.flatMap((pattern) => filesets(root, pattern).map((fileset) => `!${fileset}`))),
   ];
   const contextPaths = sortedUnique(paths.map((path) => posix.join(root, path) || '.'));
   return { inputs, contextPaths };
-}
-
-/** Docker's own answer (through @balena/dockerignore) to whether .dockerignore keeps `path` out of the context. */
-export function isIgnoredByDockerignore(path: string, dockerignoreText: string): boolean {
-  return dockerignore().add(dockerignoreText).ignores(normalizeContextPath(path));
 }
 
 /** Context-relative paths (maybe globs; '' is the whole context) that a chain reads from the build context. */
@@ -61,11 +52,6 @@ function sourceContextPath(path: string): string {
   return normalizeContextPath(variableAt === -1 ? path : path.slice(0, path.lastIndexOf('/', variableAt) + 1));
 }
 
-/** Relative to the context root ('' for the root itself), resolved as BuildKit does: as if the context were `/`. */
-function normalizeContextPath(path: string): string {
-  return posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, '');
-}
-
 /**
  * A context path may be a file or a directory (a glob may match either; Docker copies a matched
  * directory whole), so it stands for itself and everything below it.
@@ -80,35 +66,13 @@ function escapeBraces(pattern: string): string {
   return pattern.replace(/[{}]/g, '\\$&');
 }
 
-/** The rules of a .dockerignore, read the way Docker reads them. */
-function parseDockerignore(text: string): IgnoreRule[] {
-  return text
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .filter((line) => !line.startsWith('#'))
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .flatMap((line) => {
-      const reincludes = line.startsWith('!');
-      const pattern = cleanIgnorePattern(reincludes ? line.slice(1).trim() : line);
-      return pattern === undefined ? [] : [{ pattern, reincludes }];
-    });
-}
-
-/** Go's filepath.Clean, then the leading `/` dropped; undefined for patterns that match no context file. */
-function cleanIgnorePattern(raw: string): string | undefined {
-  const pattern = posix.normalize(raw).replace(/^\/+|\/+$/g, '');
-  const outsideContext = pattern === '' || pattern === '.' || pattern === '..' || pattern.startsWith('../');
-  return outsideContext ? undefined : pattern;
-}
-
 /**
  * Exclusions that are safe to hand Nx as negations. Docker lets a later `!pattern` re-include
  * files an earlier pattern excluded, while an Nx negation hides a file whatever comes after. So
  * an exclusion followed by a re-include that could reach the same files is dropped: hashing a few
  * ignored files costs a cache miss, hiding a copied file would give a stale cache hit.
  */
-function safeExclusions(rules: IgnoreRule[]): string[] {
+function safeExclusions(rules: DockerignoreRule[]): string[] {
   return rules.flatMap((rule, index) => {
     if (rule.reincludes) return [];
     const laterReincludes = rules.slice(index + 1).filter((later) => later.reincludes);
@@ -134,5 +98,5 @@ function literalPrefix(pattern: string): string[] {
 }
 
 function sortedUnique(values: string[]): string[] {
-  return [...new Set(values)].sort();
+  return [...new Set(values)].sort(compareCodeUnits);
 }

@@ -1,17 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  DockerfileError,
-  argsSeenBy,
-  effectiveBaseImage,
-  externalRefs,
-  parseDockerfile,
-  resolveStageRef,
-  stageChain,
-  type DockerfileModel,
-  type Stage,
-} from './dockerfile-model';
+import type { PluginError } from '../core/errors';
+import type { DockerfileModel, Stage } from './dockerfile-model';
+import { parseDockerfile } from './parse-dockerfile';
+import { argsSeenBy, baseImagesOf, globalArgValues, resolveStageRef, stageChain } from './stage-graph';
+import { thrownPluginError } from '../__fixtures__/thrown';
 
 const FILE = 'services/llm/Dockerfile';
 const recipeText = readFileSync(join(__dirname, '__fixtures__', 'recipe.Dockerfile'), 'utf8');
@@ -22,16 +16,7 @@ const stage = (model: DockerfileModel, ref: string) => resolveStageRef(model, re
 const lines = (...text: string[]) => text.join('\n') + '\n';
 const parse = (text: string) => parseDockerfile(text, FILE);
 
-/** The thrown DockerfileError, for asserting on its parts. */
-function errorOf(run: () => unknown): DockerfileError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DockerfileError) return error;
-    throw error;
-  }
-  throw new Error('expected a DockerfileError');
-}
+const errorOf = (run: () => unknown): PluginError => thrownPluginError('dockerfile', run);
 
 describe('parseDockerfile on the recipe', () => {
   it('reads the syntax directive, escape character and global ARGs', () => {
@@ -111,6 +96,7 @@ describe('stageChain', () => {
     expect(error.message).toBe(
       `${FILE}: target stage "release" not found; available stages: base, deps-dev, deps-prod, wheel-prod, wheels, dev, prod`,
     );
+    expect(error.where).toEqual({ file: FILE, line: undefined });
   });
 });
 
@@ -206,6 +192,12 @@ describe('parseDockerfile syntax', () => {
     expect(names(stageChain(model, 'app'))).toEqual(['app']);
   });
 
+  it('keeps a --from name that is no stage as written: a named context the build must provide', () => {
+    const model = parse(lines('FROM python:3.12 AS app', 'COPY --from=wheels / /wheels/', 'RUN --mount=type=bind,from=models,target=/m ls'));
+    expect(model.stages[0].stageRefs).toEqual(['wheels', 'models']);
+    expect(names(stageChain(model, 'app'))).toEqual(['app']);
+  });
+
   it('reads RUN bind mounts from the context, or from the stage they name', () => {
     const model = parse(
       lines(
@@ -279,52 +271,72 @@ describe('parseDockerfile errors name the file and the line', () => {
     ['a FROM that cannot be expanded', lines('ARG V=1', 'FROM img:${V%.*}'), `${FILE}:2: cannot expand the FROM image`],
   ])('rejects %s', (_, text, message) => {
     const error = errorOf(() => parse(text));
+    expect(error.name).toBe('PluginError');
     expect(error.message.startsWith(message)).toBe(true);
-    expect(error.file).toBe(FILE);
+    expect(error.where).toEqual({ file: FILE, line: Number(/^[^:]+:(\d+):/.exec(message)![1]) });
   });
 });
 
-describe('ARG expansion', () => {
+describe('baseImagesOf', () => {
   it('expands the base image with global defaults, overridden by build args', () => {
-    expect(effectiveBaseImage(recipe, stage(recipe, 'base'))).toBe('nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04');
-    expect(effectiveBaseImage(recipe, stage(recipe, 'base'), { CUDA_VERSION: '12.8.0' })).toBe(
+    expect(baseImagesOf(recipe, [stage(recipe, 'base')])).toEqual(['nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04']);
+    expect(baseImagesOf(recipe, [stage(recipe, 'base')], { CUDA_VERSION: '12.8.0' })).toEqual([
       'nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04',
-    );
+    ]);
   });
 
-  it('follows FROM <stage> down to the image', () => {
-    expect(effectiveBaseImage(recipe, stage(recipe, 'prod'), { CUDA_VERSION: '12.8.0' })).toBe(
+  it('lists only the images of the chain root stages: a FROM <stage> and FROM scratch add none', () => {
+    expect(baseImagesOf(recipe, stageChain(recipe, 'prod'), { CUDA_VERSION: '12.8.0' })).toEqual([
       'nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04',
+    ]);
+    expect(baseImagesOf(recipe, [stage(recipe, 'prod')])).toEqual([]);
+    expect(baseImagesOf(recipe, [stage(recipe, 'wheels')])).toEqual([]);
+  });
+
+  it('lists each image once, in chain order', () => {
+    const model = parse(
+      lines('FROM python:3.12 AS a', 'FROM alpine:3.20 AS b', 'FROM python:3.12 AS c', 'COPY --from=a /x /x', 'COPY --from=b /y /y'),
     );
-    expect(effectiveBaseImage(recipe, stage(recipe, 'wheels'))).toBe('scratch');
+    expect(baseImagesOf(model, stageChain(model, 'c'))).toEqual(['python:3.12', 'alpine:3.20']);
   });
 
   it('expands global defaults that use earlier globals, and ignores undeclared build args', () => {
     const model = parse(lines('ARG CUDA=12.4.1', 'ARG BASE=nvidia/cuda:${CUDA}-runtime', 'FROM ${BASE} AS run'));
-    expect(effectiveBaseImage(model, model.stages[0], { CUDA: '12.6.0', UNDECLARED: 'x' })).toBe('nvidia/cuda:12.6.0-runtime');
-  });
-
-  it('lets a build arg pick which stage FROM builds on', () => {
-    const model = parse(
-      lines('ARG FLAVOR=slim', 'FROM python:3.12-slim AS slim', 'FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04 AS cuda', 'FROM ${FLAVOR} AS app'),
-    );
-    expect(model.stages[2].stageRefs).toEqual(['slim']);
-    expect(effectiveBaseImage(model, model.stages[2])).toBe('python:3.12-slim');
-    expect(effectiveBaseImage(model, model.stages[2], { FLAVOR: 'cuda' })).toBe('nvidia/cuda:12.4.1-runtime-ubuntu22.04');
-  });
-});
-
-describe('externalRefs', () => {
-  it('lists non-stage --from names and the expanded base images of the chain', () => {
-    expect(externalRefs(recipe, stageChain(recipe, 'prod'), { CUDA_VERSION: '12.8.0' })).toEqual({
-      fromRefs: ['ghcr.io/astral-sh/uv:0.5.4'],
-      baseImages: ['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04'],
+    expect(baseImagesOf(model, model.stages, { CUDA: '12.6.0', UNDECLARED: 'x' })).toEqual(['nvidia/cuda:12.6.0-runtime']);
+    expect(globalArgValues(model, { CUDA: '12.6.0', UNDECLARED: 'x' })).toEqual({
+      CUDA: '12.6.0',
+      BASE: 'nvidia/cuda:12.6.0-runtime',
     });
   });
 
-  it('reports a --from name that is no stage as a named context to provide', () => {
-    const model = parse(lines('FROM python:3.12 AS app', 'COPY --from=wheels / /wheels/', 'RUN --mount=type=bind,from=models,target=/m ls'));
-    expect(externalRefs(model, model.stages).fromRefs).toEqual(['wheels', 'models']);
+  it('does not list the image of a --from that is no stage: it is not a base image', () => {
+    const model = parse(lines('FROM python:3.12-slim AS app', 'COPY --from=ghcr.io/astral-sh/uv:0.5.4 /uv /bin/'));
+    expect(baseImagesOf(model, stageChain(model, 'app'))).toEqual(['python:3.12-slim']);
+  });
+
+  describe('a build arg that picks which stage FROM builds on', () => {
+    const model = parse(
+      lines('ARG FLAVOR=slim', 'FROM python:3.12-slim AS slim', 'FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04 AS cuda', 'FROM ${FLAVOR} AS app'),
+    );
+
+    it('builds on the stage the default names', () => {
+      expect(model.stages[2].stageRefs).toEqual(['slim']);
+      expect(baseImagesOf(model, stageChain(model, 'app'))).toEqual(['python:3.12-slim']);
+    });
+
+    it('follows the build arg to the other stage when given all stages', () => {
+      expect(baseImagesOf(model, model.stages, { FLAVOR: 'cuda' })).toEqual([
+        'python:3.12-slim',
+        'nvidia/cuda:12.4.1-runtime-ubuntu22.04',
+      ]);
+    });
+
+    it('follows the build arg through stageChain when given the build args', () => {
+      expect(stageChain(model, 'app', [], { FLAVOR: 'cuda' }).map((stage) => stage.name)).toEqual(['cuda', 'app']);
+      expect(baseImagesOf(model, stageChain(model, 'app', [], { FLAVOR: 'cuda' }), { FLAVOR: 'cuda' })).toEqual([
+        'nvidia/cuda:12.4.1-runtime-ubuntu22.04',
+      ]);
+    });
   });
 });
 

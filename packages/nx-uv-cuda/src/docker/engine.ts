@@ -1,15 +1,9 @@
+import { PluginError } from '../core/errors';
 import { runCommand } from '../process/run-command';
 import { formatVersion, parseBuildxVersion, supports, BUILDX_FEATURES, type BuildxFeature } from './buildx-version';
 
 const PROBE_TIMEOUT_MS = 20_000;
 const PROVISION_HINT = 'run tools/docker/provision.sh from the nx-uv-cuda repository, or install Docker Engine with the buildx plugin';
-
-export class PreflightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PreflightError';
-  }
-}
 
 export interface EngineRequirements {
   features: BuildxFeature[];
@@ -27,11 +21,11 @@ export interface Engine {
 /** Checks, in order, everything a build needs from the engine; each failure says what to do. */
 export async function checkEngine(requirements: EngineRequirements): Promise<Engine> {
   const client = await docker(['version', '--format', '{{.Client.Version}}']);
-  if (client.notFound) throw new PreflightError(`The docker CLI is not on PATH: ${PROVISION_HINT}.`);
+  if (client.notFound) throw new PluginError('preflight', `The docker CLI is not on PATH: ${PROVISION_HINT}.`);
 
   const info = await docker(['info', '--format', '{{.ServerVersion}}|{{json .Runtimes}}']);
   if (info.exitCode !== 0 || info.stdout.trim() === '' || info.stdout.startsWith('|')) {
-    throw new PreflightError(
+    throw new PluginError('preflight', 
       `The Docker daemon is not answering (docker info: ${lastLine(info.stderr) || 'no answer'}). ` +
         `Start it (systemctl start docker, or dockerd), check DOCKER_HOST, or ${PROVISION_HINT}.`,
     );
@@ -41,11 +35,11 @@ export async function checkEngine(requirements: EngineRequirements): Promise<Eng
   const buildx = await docker(['buildx', 'version']);
   const buildxVersion = buildx.exitCode === 0 ? parseBuildxVersion(buildx.stdout) : undefined;
   if (!buildxVersion) {
-    throw new PreflightError(`docker buildx is not installed (docker buildx version failed): ${PROVISION_HINT}.`);
+    throw new PluginError('preflight', `docker buildx is not installed (docker buildx version failed): ${PROVISION_HINT}.`);
   }
   for (const feature of requirements.features) {
     if (!supports(buildxVersion, feature)) {
-      throw new PreflightError(
+      throw new PluginError('preflight', 
         `docker buildx ${formatVersion(buildxVersion)} is too old for ${feature}: ` +
           `it needs buildx ${formatVersion(BUILDX_FEATURES[feature])} or newer.`,
       );
@@ -55,7 +49,7 @@ export async function checkEngine(requirements: EngineRequirements): Promise<Eng
   if (requirements.builder) {
     const builder = await docker(['buildx', 'inspect', requirements.builder]);
     if (builder.exitCode !== 0) {
-      throw new PreflightError(
+      throw new PluginError('preflight', 
         `Unknown buildx builder "${requirements.builder}" (${lastLine(builder.stderr)}): ` +
           `create it with docker buildx create --name ${requirements.builder} ..., or list builders with docker buildx ls.`,
       );
@@ -79,7 +73,7 @@ export async function checkRegistry(host: string): Promise<void> {
       failures.push(`${scheme}: ${(error as Error).cause ?? (error as Error).message}`);
     }
   }
-  throw new PreflightError(
+  throw new PluginError('preflight', 
     `Registry ${host} is unreachable (${failures.join('; ')}): start it, fix the registry option, or unset it to load images locally.`,
   );
 }

@@ -1,5 +1,5 @@
 import { Add, Argument, Copy, Flag, Instruction, JSONInstruction, Run } from 'dockerfile-ast';
-import { DockerfileError } from './dockerfile-error';
+import { fileError } from '../core/errors';
 import type { StageSource } from './dockerfile-model';
 import type { SourceText } from './source-text';
 
@@ -39,7 +39,7 @@ function readCopyOrAdd(instruction: Copy | Add, context: ReadContext): Instructi
   const line = lineOf(instruction);
   const { words, heredocCount } = copyOperands(instruction, context);
   if (words.length + heredocCount < 2) {
-    throw new DockerfileError(context.file, line, `${keyword} needs at least one source and a destination`);
+    throw fileError('dockerfile', context.file, line, `${keyword} needs at least one source and a destination`);
   }
   const from = instruction instanceof Copy ? instruction.getFromFlag()?.getValue() : undefined;
   const sourceWords = words.slice(0, -1);

@@ -1,15 +1,8 @@
-import { DockerfileError } from './dockerfile-error';
+import { fileError } from '../core/errors';
 import type { ArgDeclaration, DockerfileModel, Stage } from './dockerfile-model';
 import { argNamesIn, expandArgs } from './expand-args';
 
 type BuildArgs = Readonly<Record<string, string>>;
-
-export interface ExternalRefs {
-  /** `--from` names that are not stages: named build contexts (`--build-context name=...`) or images. */
-  fromRefs: string[];
-  /** The images the chain's root stages are built FROM (`scratch` excluded). */
-  baseImages: string[];
-}
 
 /** A stage by name (case-insensitively) or by index, as `--from=0` allows. */
 export function resolveStageRef(model: DockerfileModel, ref: string): Stage | undefined {
@@ -21,21 +14,33 @@ export function resolveStageRef(model: DockerfileModel, ref: string): Stage | un
 /**
  * The target stage and every stage it transitively reads, in Dockerfile order. `replaced` names stages that
  * the build receives as named contexts (`--build-context wheels=DIR`): they, and what only they read, are not built.
+ * With `buildArgs`, a FROM that uses a global ARG (`FROM base-${BACKEND}`) follows the stage those values name.
  */
-export function stageChain(model: DockerfileModel, target: string, replaced: readonly string[] = []): Stage[] {
+export function stageChain(
+  model: DockerfileModel,
+  target: string,
+  replaced: readonly string[] = [],
+  buildArgs?: BuildArgs,
+): Stage[] {
   const root = resolveStageRef(model, target);
   if (!root) {
     const names = model.stages.flatMap((stage) => stage.name ?? []);
     const available = names.length > 0 ? names.join(', ') : 'none (no stage has an AS name)';
     const reason = `target stage "${target}" not found; available stages: ${available}`;
-    throw new DockerfileError(model.file, undefined, reason);
+    throw fileError('dockerfile', model.file, undefined, reason);
   }
   const replacedNames = new Set(replaced.map((name) => name.toLowerCase()));
+  const values = buildArgs && globalArgValues(model, buildArgs);
+  const refsOf = (stage: Stage): string[] => {
+    if (!values) return stage.stageRefs;
+    const base = baseStage(model, stage, values);
+    return [...(base ? [base.name ?? String(base.index)] : []), ...stage.fromRefs];
+  };
   const reached = new Set<Stage>();
   const visit = (stage: Stage): void => {
     if (reached.has(stage)) return;
     reached.add(stage);
-    stage.stageRefs.forEach((ref) => {
+    refsOf(stage).forEach((ref) => {
       if (replacedNames.has(ref.toLowerCase())) return;
       const dependency = resolveStageRef(model, ref);
       if (dependency) visit(dependency);
@@ -45,31 +50,14 @@ export function stageChain(model: DockerfileModel, target: string, replaced: rea
   return model.stages.filter((stage) => reached.has(stage));
 }
 
-/** What the chain pulls from outside the Dockerfile, with global ARGs expanded (defaults overridden by `buildArgs`). */
-export function externalRefs(
-  model: DockerfileModel,
-  chain: readonly Stage[],
-  buildArgs: BuildArgs = {},
-): ExternalRefs {
+/** The images the chain's root stages are built FROM (`scratch` excluded), global ARGs expanded (defaults overridden by `buildArgs`). */
+export function baseImagesOf(model: DockerfileModel, chain: readonly Stage[], buildArgs: BuildArgs = {}): string[] {
   const values = globalArgValues(model, buildArgs);
-  const expand = (text: string): string => expandArgs(text, values, model.escapeChar);
-  const fromRefs = chain.flatMap((stage) => stage.stageRefs.filter((ref) => !resolveStageRef(model, ref))).map(expand);
-  const baseImages = chain
+  const images = chain
     .filter((stage) => !baseStage(model, stage, values))
-    .map((stage) => expand(stage.baseImage))
+    .map((stage) => expandArgs(stage.baseImage, values, model.escapeChar))
     .filter((image) => image !== 'scratch');
-  return { fromRefs: [...new Set(fromRefs)], baseImages: [...new Set(baseImages)] };
-}
-
-/**
- * The image a stage ultimately starts from: its FROM, expanded with the global ARG defaults
- * overridden by `buildArgs`, followed through `FROM <stage>` down to an image.
- */
-export function effectiveBaseImage(model: DockerfileModel, stage: Stage, buildArgs: BuildArgs = {}): string {
-  const values = globalArgValues(model, buildArgs);
-  const parent = baseStage(model, stage, values);
-  if (parent) return effectiveBaseImage(model, parent, buildArgs);
-  return expandArgs(stage.baseImage, values, model.escapeChar);
+  return [...new Set(images)];
 }
 
 /**

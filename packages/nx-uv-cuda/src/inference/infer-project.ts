@@ -1,34 +1,44 @@
 import { posix } from 'node:path';
 import type { ProjectConfiguration } from '@nx/devkit';
+import { normalizePluginOptions, type NormalizedPluginOptions } from '../config/plugin-options';
+import { diskFiles } from '../core/file-source';
+import { contextInputs } from '../docker/context-inputs';
+import { localSources, readProjectModel, type ProjectModel } from '../model/project';
 import { brokenProject } from './broken-project';
-import type { CachedProject } from './inference-cache';
-import { normalizePluginOptions, type NormalizedPluginOptions } from './normalize-options';
-import { readProject } from './read-project';
+import type { CachedProject, DependencyHints } from './inference-cache';
 import { inferTargets } from './targets';
 
 /**
  * Everything inference needs beyond the cache: parsers, zod schemas, target building. The plugin loads this
  * module only when a project misses the inference cache, so a warm graph computation never pays for loading it.
  */
-export type InferenceOutcome = { project: CachedProject } | { error: Error; placeholder?: ProjectConfiguration };
+export type InferenceOutcome =
+  | { project: CachedProject; warnings: string[] }
+  | { error: Error; placeholder?: ProjectConfiguration; warnings: string[] };
 
 let normalized: { raw: unknown; options: NormalizedPluginOptions } | undefined;
 
-/** Invalid plugin options throw (a workspace-level error); a broken project yields its error and a placeholder. */
+/**
+ * Invalid plugin options throw (a workspace-level error); a broken project yields its error and a placeholder
+ * that keeps its name and, where they can still be known, its targets (`previous`: the last good inference).
+ */
 export function inferProject(
   workspaceRoot: string,
   file: string,
   rawOptions: unknown,
   isPyprojectFile: (file: string) => boolean,
+  previous?: ProjectConfiguration,
 ): InferenceOutcome {
   const options = optionsFor(rawOptions);
+  const files = diskFiles(workspaceRoot);
   try {
-    return { project: projectOf(workspaceRoot, file, options, isPyprojectFile) };
+    const model = readProjectModel(files, file, options, isPyprojectFile);
+    return { project: model ? cachedProject(model) : {}, warnings: model?.deprecations ?? [] };
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));
     // One broken project must not break the graph of the others: it stays visible with failing targets.
-    const placeholder = posix.dirname(file) !== '.' ? brokenProject(workspaceRoot, file, error, options) : undefined;
-    return { error, placeholder };
+    const placeholder = posix.dirname(file) !== '.' ? brokenProject(files, file, error, options, previous) : undefined;
+    return { error, placeholder, warnings: [] };
   }
 }
 
@@ -40,27 +50,38 @@ function optionsFor(rawOptions: unknown): NormalizedPluginOptions {
   return options;
 }
 
-function projectOf(
-  workspaceRoot: string,
-  file: string,
-  options: NormalizedPluginOptions,
-  isPyprojectFile: (file: string) => boolean,
-): CachedProject {
-  const project = readProject(workspaceRoot, file, options, isPyprojectFile);
-  if (!project) return {};
-  const { facts, hints } = project;
+function cachedProject(model: ProjectModel): CachedProject {
+  const { targets, targetGroups, hasImages } = inferTargets(model);
+  const backends = model.backends.map((backend) => backend.name);
   return {
     node: {
-      root: facts.root,
-      name: facts.name,
-      projectType: 'application',
+      root: model.root,
+      name: model.name,
+      ...(hasImages ? { projectType: 'application' as const } : {}),
       tags: ['python', 'nx-uv-cuda'],
-      targets: inferTargets(facts),
+      targets,
       metadata: {
         technologies: ['python', 'uv', 'docker', 'cuda'],
-        description: `uv project ${hints.pythonName}; backends: ${facts.backends.map((b) => b.name).join(', ')}`,
+        description: hasImages
+          ? `uv project ${model.pythonName}; images built from ${model.dockerfile!.file} for ${backends.join(', ')}`
+          : `uv project ${model.pythonName}; no Dockerfile, so lock targets only`,
+        targetGroups,
       },
     },
-    hints,
+    hints: dependencyHints(model),
+  };
+}
+
+function dependencyHints(model: ProjectModel): DependencyHints {
+  const sources = localSources(model);
+  return {
+    pythonName: model.pythonName,
+    pyprojectFile: model.pyprojectFile,
+    workspaceSources: sources.names,
+    pathSources: sources.paths.map((source) => source.folder),
+    dockerfile: model.dockerfile?.file,
+    dockerfileContextPaths: model.dockerfile
+      ? contextInputs(model.dockerfile.model.stages, { contextRoot: model.contextDir }).contextPaths
+      : [],
   };
 }

@@ -1,64 +1,67 @@
 import { posix } from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
-import type { StageNames } from '../config/plugin-options';
 import { contextInputs } from '../docker/context-inputs';
-import { resolveStageRef, type DockerfileModel } from '../docker/dockerfile-model';
-import { keyFiles } from '../executors/build-keys/key-files';
-import type { Backend } from './backends';
-import type { DockerfileFacts, ProjectFacts } from './project-facts';
+import type { Backend } from '../model/backends';
+import { IMAGE_KINDS, projectOutputs, type ImageKind } from '../model/outputs';
+import type { ProjectDockerfile, ProjectModel } from '../model/project';
+import { declaredBuildArgs, hasWheel, hasWheelExport } from '../model/stages';
+import { resolveStageRef } from '../docker/stage-graph';
 
-export type ImageKind = 'dev' | 'prod';
-const IMAGE_KINDS: ImageKind[] = ['dev', 'prod'];
 const TECHNOLOGIES = ['docker', 'python', 'uv', 'cuda'];
 const PLUGIN = 'nx-uv-cuda';
 
-/** Workspace-relative output paths of a project; every target writes under `dist/<project root>/`. */
-export function outputPaths(root: string) {
-  const base = posix.join('dist', root);
-  return {
-    lockSlice: (backend: string, kind: ImageKind) => posix.join(base, 'locks', `${backend}-${kind}.json`),
-    keysDir: posix.join(base, 'keys'),
-    wheels: (backend: string) => posix.join(base, 'wheels', backend),
-    image: (backend: string, kind: ImageKind) => posix.join(base, 'images', `${kind}-${backend}.json`),
-  };
+export interface InferredTargets {
+  targets: Record<string, TargetConfiguration>;
+  /** `nx show project` groups: one per backend, plus the lock targets. */
+  targetGroups: Record<string, string[]>;
+  /** Whether the project builds images (then it is an application). */
+  hasImages: boolean;
 }
 
 /**
- * All targets of one project, keyed by target name. Pure: everything it needs is in `facts`.
+ * All targets of one project, keyed by target name. Pure: everything it needs is in the model.
  *
  * Nx hashes the configuration of every target of a project into each of its tasks, so nothing that an
  * ordinary edit changes (build args, stage text, file contents) is written into a target here: the
  * `keys-<backend>` task computes it from the files at run time, and the wheel and image targets hash only its
  * output. Only COPY lines shape a target (the keys target's file inputs).
  */
-export function inferTargets(facts: ProjectFacts): Record<string, TargetConfiguration> {
-  const targets: Record<string, TargetConfiguration> = lockTargets(facts);
+export function inferTargets(project: ProjectModel): InferredTargets {
+  const targets: Record<string, TargetConfiguration> = lockTargets(project);
+  const targetGroups: Record<string, string[]> = { uv: Object.keys(targets) };
   // Lock slices, keys, wheels and images exist for what has a Dockerfile; a library is built into its services.
-  if (!facts.dockerfile) return targets;
-  const withDockerfile = { ...facts, dockerfile: facts.dockerfile };
-  const perBackend = facts.backends.map((backend) => backendTargets(withDockerfile, backend));
-  for (const backendTargetSet of perBackend) Object.assign(targets, backendTargetSet.targets);
-  Object.assign(targets, aggregateTargets(facts, perBackend));
-  return targets;
+  if (!project.dockerfile) return { targets, targetGroups, hasImages: false };
+  const dockerfile = project.dockerfile;
+  const perBackend = project.backends.map((backend) => backendTargets(project, dockerfile, backend));
+  for (const set of perBackend) {
+    Object.assign(targets, set.targets);
+    targetGroups[set.backend.name] = Object.keys(set.targets);
+  }
+  Object.assign(targets, aggregateTargets(project, perBackend));
+  return { targets, targetGroups, hasImages: true };
 }
 
-function lockTargets(facts: ProjectFacts): Record<string, TargetConfiguration> {
-  const { lock, lockCheck } = facts.targetNames;
-  const lockDir = posix.dirname(facts.lockFile);
+function lockTargets(project: ProjectModel): Record<string, TargetConfiguration> {
+  const { lock, lockCheck } = project.targetNames;
+  const lockDir = posix.dirname(project.lockFile);
   return {
     [lock]: {
       executor: `${PLUGIN}:uv`,
       options: { args: ['lock'], cwd: lockDir },
       cache: false,
-      metadata: metadata(`Update ${facts.lockFile} with \`uv lock\``, 'uv lock --help'),
+      metadata: metadata(`Update ${project.lockFile} with \`uv lock\``, 'uv lock --help', {
+        options: { args: ['lock', '--upgrade-package', 'torch'] },
+      }),
     },
     [lockCheck]: {
       executor: `${PLUGIN}:uv`,
       options: { args: ['lock', '--check'], cwd: lockDir },
       cache: true,
-      inputs: [`{workspaceRoot}/${facts.lockFile}`, `{workspaceRoot}/${posix.join(lockDir, '**', 'pyproject.toml')}`],
+      inputs: [`{workspaceRoot}/${project.lockFile}`, `{workspaceRoot}/${posix.join(lockDir, '**', 'pyproject.toml')}`],
       outputs: [],
-      metadata: metadata(`Check that ${facts.lockFile} is up to date with \`uv lock --check\``, 'uv lock --help'),
+      metadata: metadata(`Check that ${project.lockFile} is up to date with \`uv lock --check\``, 'uv lock --help', {
+        options: { args: ['lock', '--check', '--offline'] },
+      }),
     },
   };
 }
@@ -66,47 +69,68 @@ function lockTargets(facts: ProjectFacts): Record<string, TargetConfiguration> {
 interface BackendTargetSet {
   backend: Backend;
   targets: Record<string, TargetConfiguration>;
-  imageTargets: Partial<Record<ImageKind, string>>;
+  imageTargets: Record<ImageKind, string>;
   wheelTarget?: string;
-  smokeTarget?: string;
+  smokeTarget: string;
 }
 
-function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, backend: Backend): BackendTargetSet {
-  const names = facts.targetNames;
-  const outputs = outputPaths(facts.root);
+function backendTargets(project: ProjectModel, dockerfile: ProjectDockerfile, backend: Backend): BackendTargetSet {
+  const names = project.targetNames;
+  const outputs = projectOutputs(project.root);
+  const keys = outputs.keys(backend.name);
+  const model = dockerfile.model;
+  const withWheel = hasWheel(model, project.stages, declaredBuildArgs(model, backend.buildArgs));
   const lockSliceTarget = `${names.lockSlice}-${backend.name}`;
   const keysTarget = `${names.keys}-${backend.name}`;
-  const keys = keyFiles(outputs.keysDir, backend.name);
-  const set: BackendTargetSet = { backend, targets: {}, imageTargets: {} };
-  const model = facts.dockerfile.model;
-  const withWheel = hasWheel(model, facts.stages, declaredBuildArgs(model, backend.buildArgs));
+  const wheelTarget = withWheel ? `${names.wheel}-${backend.name}` : undefined;
+  const imageTargets = {
+    dev: `${names.imageDev}-${backend.name}`,
+    prod: `${names.imageProd}-${backend.name}`,
+  };
+  const smokeTarget = `${names.smoke}-${backend.name}`;
+  const targets: Record<string, TargetConfiguration> = {};
 
-  set.targets[lockSliceTarget] = {
+  targets[lockSliceTarget] = {
     executor: `${PLUGIN}:lock-slice`,
     options: {
-      lockFile: facts.lockFile,
-      prodLockFile: facts.prodLockFile,
-      project: facts.name,
+      lockFile: project.lockFile,
+      prodLockFile: project.prodLockFile,
+      project: project.pythonName,
       backend: backend.isExtra ? backend.name : undefined,
       devOutput: outputs.lockSlice(backend.name, 'dev'),
       prodOutput: outputs.lockSlice(backend.name, 'prod'),
     },
     cache: true,
-    inputs: [facts.lockFile, facts.prodLockFile].filter(isDefined).map((file) => `{workspaceRoot}/${file}`),
+    inputs: [project.lockFile, project.prodLockFile].filter(isDefined).map((file) => `{workspaceRoot}/${file}`),
     outputs: IMAGE_KINDS.map((kind) => `{workspaceRoot}/${outputs.lockSlice(backend.name, kind)}`),
     metadata: metadata(
-      `Write the ${backend.name} slice of ${facts.lockFile} (dev and prod): the packages its images install, hashed instead of the whole lock`,
+      `Write the ${backend.name} slice of ${project.lockFile} (dev and prod): the packages its images install, hashed instead of the whole lock`,
     ),
   };
 
-  set.targets[keysTarget] = {
+  targets[keysTarget] = {
     executor: `${PLUGIN}:build-keys`,
     options: {
-      pyproject: facts.pyprojectFile,
+      pyproject: project.pyprojectFile,
       backend: backend.name,
-      pluginOptions: JSON.stringify(facts.pluginOptions),
-      lockSlices: { dev: outputs.lockSlice(backend.name, 'dev'), prod: outputs.lockSlice(backend.name, 'prod') },
-      keysDir: outputs.keysDir,
+      dockerfile: dockerfile.file,
+      ...(dockerfile.dockerignoreFile ? { dockerignore: dockerfile.dockerignoreFile } : {}),
+      context: project.contextDir,
+      lockFile: project.lockFile,
+      ...(project.prodLockFile ? { prodLockFile: project.prodLockFile } : {}),
+      devStage: project.stages.dev,
+      prodStage: project.stages.prod,
+      wheelBuildStage: project.stages.wheelBuild,
+      wheelExportStage: project.stages.wheelExport,
+      wheelPackage: project.wheelPackage,
+      wheelBuildRequirements: project.wheelBuildRequirements,
+      workspaceBuildArgs: backend.workspaceBuildArgs,
+      devLockSlice: outputs.lockSlice(backend.name, 'dev'),
+      prodLockSlice: outputs.lockSlice(backend.name, 'prod'),
+      wheelKeyFile: keys.wheel,
+      devKeyFile: keys.dev,
+      prodKeyFile: keys.prod,
+      buildArgsFile: keys.buildArgs,
     },
     cache: true,
     dependsOn: [lockSliceTarget],
@@ -115,17 +139,14 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
     // a workspace-level input as touching the project).
     inputs: [
       '{projectRoot}/**/*',
-      ...(facts.dockerfile.dockerignoreFile ? [`{workspaceRoot}/${facts.dockerfile.dockerignoreFile}`] : []),
-      ...contextInputs(model.stages, { contextRoot: facts.contextDir, dockerignore: facts.dockerfile.dockerignoreText }).inputs,
+      ...(dockerfile.dockerignoreFile ? [`{workspaceRoot}/${dockerfile.dockerignoreFile}`] : []),
+      ...contextInputs(model.stages, { contextRoot: project.contextDir, dockerignore: dockerfile.dockerignoreText }).inputs,
       '!{workspaceRoot}/dist/**/*',
       { dependentTasksOutputFiles: `**/locks/${backend.name}-*.json` },
     ],
-    outputs: [
-      ...(withWheel ? [keys.wheel] : []),
-      keys.dev,
-      keys.prod,
-      keys.build,
-    ].map((file) => `{workspaceRoot}/${file}`),
+    outputs: [...(withWheel ? [keys.wheel] : []), keys.dev, keys.prod, keys.buildArgs].map(
+      (file) => `{workspaceRoot}/${file}`,
+    ),
     metadata: metadata(
       `Write the ${backend.name} build keys: for the wheel and each image, the stage texts, ARG values, base image, ` +
         'lock packages and copied files their build reads',
@@ -133,23 +154,21 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
   };
 
   const common = {
-    dockerfile: facts.dockerfile.file,
-    context: facts.contextDir,
+    dockerfile: dockerfile.file,
+    context: project.contextDir,
     backend: backend.name,
-    buildFile: keys.build,
-    ...(facts.registry ? { registry: facts.registry } : {}),
+    buildArgsFile: keys.buildArgs,
+    ...(project.registry ? { registry: project.registry } : {}),
   };
 
-  if (withWheel) {
-    const wheelTarget = `${names.wheel}-${backend.name}`;
-    set.wheelTarget = wheelTarget;
-    set.targets[wheelTarget] = {
+  if (wheelTarget) {
+    targets[wheelTarget] = {
       executor: `${PLUGIN}:wheel`,
       options: {
         ...common,
-        target: facts.stages.wheel,
-        exportStage: resolveStageRef(model, facts.stages.wheels) ? facts.stages.wheels : undefined,
-        package: facts.wheelPackage,
+        target: project.stages.wheelBuild,
+        exportStage: hasWheelExport(model, project.stages) ? project.stages.wheelExport : undefined,
+        package: project.wheelPackage,
         keyFile: keys.wheel,
         outputPath: outputs.wheels(backend.name),
       },
@@ -158,55 +177,56 @@ function backendTargets(facts: ProjectFacts & { dockerfile: DockerfileFacts }, b
       inputs: [{ dependentTasksOutputFiles: `**/keys/${backend.name}-wheel.json` }],
       outputs: [`{workspaceRoot}/${outputs.wheels(backend.name)}`],
       metadata: metadata(
-        `Compile the ${facts.wheelPackage} wheel for ${backend.name} once per wheel key (stage ${facts.stages.wheel}); image builds reuse it`,
+        `Compile the ${project.wheelPackage} wheel for ${backend.name} once per wheel key (stage ${project.stages.wheelBuild}); image builds reuse it`,
         'docker buildx build --help',
+        { options: { maxJobs: 8, nvccThreads: 2, cudaArchs: '90' } },
       ),
     };
   }
 
   for (const kind of IMAGE_KINDS) {
-    const stage = facts.stages[kind];
-    const imageTarget = `${kind === 'dev' ? names.imageDev : names.imageProd}-${backend.name}`;
-    set.imageTargets[kind] = imageTarget;
-    set.targets[imageTarget] = {
+    const stage = project.stages[kind];
+    targets[imageTargets[kind]] = {
       executor: `${PLUGIN}:image`,
       options: {
         ...common,
         target: stage,
         kind,
-        ...(set.wheelTarget ? { wheelsContext: facts.stages.wheels, wheelsDir: outputs.wheels(backend.name) } : {}),
+        ...(wheelTarget ? { wheelsContext: project.stages.wheelExport, wheelsDir: outputs.wheels(backend.name) } : {}),
         metadataFile: outputs.image(backend.name, kind),
       },
       // A pushed image lives in the registry, so Nx may replay its metadata; a loaded one lives only in this
       // engine, so the executor checks the engine for the task-hash tag instead of trusting Nx's cache.
-      cache: facts.registry !== undefined,
-      dependsOn: [keysTarget, ...(set.wheelTarget ? [set.wheelTarget] : [])],
+      cache: project.registry !== undefined,
+      dependsOn: [keysTarget, ...(wheelTarget ? [wheelTarget] : [])],
       inputs: [{ dependentTasksOutputFiles: `**/keys/${backend.name}-${kind}.json` }],
       outputs: [`{workspaceRoot}/${outputs.image(backend.name, kind)}`],
       metadata: metadata(
         `Build the ${kind} image (stage ${stage}) for ${backend.name}` +
-          (resolveStageRef(model, stage) ? '' : ` — ${facts.dockerfile.file} has no stage "${stage}" yet`),
+          (resolveStageRef(model, stage) ? '' : ` — ${dockerfile.file} has no stage "${stage}" yet`),
         'docker buildx build --help',
+        { options: { noCache: true, progress: 'plain', tags: ['{registry}/{project}:{kind}-{backend}-{gitSha}'] } },
       ),
     };
   }
 
-  set.smokeTarget = `${names.smoke}-${backend.name}`;
-  set.targets[set.smokeTarget] = {
+  targets[smokeTarget] = {
     executor: `${PLUGIN}:smoke`,
     options: {
       imageMetadata: outputs.image(backend.name, 'prod'),
-      ...(facts.smokeCommand ? { command: facts.smokeCommand } : {}),
+      ...(project.smokeCommand ? { command: project.smokeCommand } : {}),
     },
     cache: false,
-    dependsOn: [set.imageTargets.prod!],
-    metadata: metadata(`Run a check command in the ${backend.name} prod image`, 'docker run --help'),
+    dependsOn: [imageTargets.prod],
+    metadata: metadata(`Run a check command in the ${backend.name} prod image`, 'docker run --help', {
+      options: { command: ['python', '-c', 'import torch; print(torch.cuda.is_available())'], gpus: 'all' },
+    }),
   };
-  return set;
+  return { backend, targets, imageTargets, wheelTarget, smokeTarget };
 }
 
-function aggregateTargets(facts: ProjectFacts, sets: BackendTargetSet[]): Record<string, TargetConfiguration> {
-  const names = facts.targetNames;
+function aggregateTargets(project: ProjectModel, sets: BackendTargetSet[]): Record<string, TargetConfiguration> {
+  const names = project.targetNames;
   const collect = (pick: (set: BackendTargetSet) => string | undefined) => sets.map(pick).filter(isDefined);
   const aggregates: Record<string, TargetConfiguration> = {};
   const add = (name: string, dependsOn: string[], description: string) => {
@@ -215,37 +235,18 @@ function aggregateTargets(facts: ProjectFacts, sets: BackendTargetSet[]): Record
   add(names.imageDev, collect((set) => set.imageTargets.dev), 'Build the dev images of every backend');
   add(names.imageProd, collect((set) => set.imageTargets.prod), 'Build the prod images of every backend');
   add(names.image, [names.imageDev, names.imageProd].filter((name) => name in aggregates), 'Build every image');
-  add(names.wheel, collect((set) => set.wheelTarget), `Compile the ${facts.wheelPackage} wheel of every backend`);
+  add(names.wheel, collect((set) => set.wheelTarget), `Compile the ${project.wheelPackage} wheel of every backend`);
   add(names.smoke, collect((set) => set.smokeTarget), 'Smoke-test the prod image of every backend');
   return aggregates;
 }
 
-/** Build args the Dockerfile declares: passing others only makes buildx warn. */
-export function declaredBuildArgs(model: DockerfileModel, buildArgs: Record<string, string>): Record<string, string> {
-  const declared = new Set(allArgs(model).map((arg) => arg.name));
-  return Object.fromEntries(
-    Object.entries(buildArgs)
-      .filter(([name]) => declared.has(name))
-      .sort(([a], [b]) => a.localeCompare(b)),
-  );
-}
+type HelpExample = { options?: Record<string, unknown>; args?: string[] };
 
-/** A wheel target exists when the Dockerfile has the wheel stage and `FLASH_ATTN_VERSION` (build arg or default) is not `none`. */
-export function hasWheel(model: DockerfileModel, stages: StageNames, buildArgs: Record<string, string>): boolean {
-  if (!resolveStageRef(model, stages.wheel)) return false;
-  const declaredDefault = allArgs(model).find((arg) => arg.name === 'FLASH_ATTN_VERSION' && arg.defaultValue !== undefined)?.defaultValue;
-  return (buildArgs.FLASH_ATTN_VERSION ?? declaredDefault) !== 'none';
-}
-
-function allArgs(model: DockerfileModel) {
-  return [...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)];
-}
-
-function metadata(description: string, helpCommand?: string): TargetConfiguration['metadata'] {
+function metadata(description: string, helpCommand?: string, example: HelpExample = {}): TargetConfiguration['metadata'] {
   return {
     description,
     technologies: TECHNOLOGIES,
-    ...(helpCommand ? { help: { command: helpCommand, example: {} } } : {}),
+    ...(helpCommand ? { help: { command: helpCommand, example } } : {}),
   };
 }
 

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stageNamesSchema } from '../config/plugin-options';
-import { parseDockerfile } from '../docker/dockerfile-model';
+import { edit } from '../__fixtures__/edit';
+import { parseDockerfile } from '../docker/parse-dockerfile';
+import type { LockSliceFile } from '../model/task-files';
 import { computeBuildKeys, serializeKey, type BuildKeyInputs, type SliceFile } from './build-keys';
 
 const recipe = readFileSync(join(__dirname, '..', 'docker', '__fixtures__', 'recipe.Dockerfile'), 'utf8');
@@ -14,8 +16,9 @@ const pkg = (name: string, version: string, source = 'registry+https://pypi.org/
   hashes: [`sha256:${name}-${version}`],
 });
 
-function slice(packages: SliceFile['packages']): SliceFile {
-  return { text: JSON.stringify(packages), requiresPython: '>=3.11', packages };
+function slice(packages: LockSliceFile['packages'], kind: 'dev' | 'prod' = 'prod'): SliceFile {
+  const data: LockSliceFile = { lockFile: 'uv.lock', project: 'svc', backend: 'cu124', kind, requiresPython: '>=3.11', packages };
+  return { text: JSON.stringify(data), data };
 }
 
 const prodPackages = [
@@ -31,7 +34,7 @@ function inputs(overrides: Partial<BuildKeyInputs> = {}, dockerfile = recipe): B
     stages: stageNamesSchema.parse({}),
     buildArgs: { CUDA_VERSION: '12.4.1', TORCH_BACKEND: 'cu124', MAX_JOBS: '4' },
     wheel: { package: 'flash-attn', buildRequirements: ['setuptools', 'ninja'] },
-    slices: { dev: slice([...prodPackages, pkg('pytest', '8.3.0')]), prod: slice(prodPackages) },
+    slices: { dev: slice([...prodPackages, pkg('pytest', '8.3.0')], 'dev'), prod: slice(prodPackages) },
     copiedFiles: (stages, forWheel) =>
       Object.fromEntries(
         stages.flatMap((stage) => stage.sources.flatMap((source) => (source.from ? [] : source.paths)))
@@ -76,26 +79,26 @@ describe('the wheel key', () => {
 
   it('takes build tools that only a dependency group (in the dev slice) pins', () => {
     const withBuildGroup = computeBuildKeys(
-      inputs({ slices: { dev: slice([...prodPackages, pkg('ninja', '1.11.1')]), prod: slice(prodPackages) } }),
+      inputs({ slices: { dev: slice([...prodPackages, pkg('ninja', '1.11.1')], 'dev'), prod: slice(prodPackages) } }),
     ).wheel!;
     expect(withBuildGroup.packages.map((entry) => entry.name)).toEqual(['flash-attn', 'ninja', 'setuptools', 'torch']);
-    const bumped = keysOf({ slices: { dev: slice([...prodPackages, pkg('ninja', '1.12.0')]), prod: slice(prodPackages) } });
+    const bumped = keysOf({ slices: { dev: slice([...prodPackages, pkg('ninja', '1.12.0')], 'dev'), prod: slice(prodPackages) } });
     expect(bumped.wheel).not.toBe(serializeKey(withBuildGroup));
   });
 
   it('stays the same for what changes only speed, the images or unrelated packages', () => {
     expect(keysOf({ buildArgs: { CUDA_VERSION: '12.4.1', TORCH_BACKEND: 'cu124', MAX_JOBS: '64', NVCC_THREADS: '8' } }).wheel).toBe(base.wheel);
-    expect(keysOf({ slices: { dev: slice(prodPackages), prod: slice([...prodPackages, pkg('requests', '2.32.0')]) } }).wheel).toBe(base.wheel);
-    expect(keysOf({}, recipe.replace('USER app', 'USER nobody')).wheel).toBe(base.wheel);
-    expect(keysOf({}, recipe.replace('RUN uv pip install /wheels/*.whl\n', 'RUN uv pip install --no-deps /wheels/*.whl\n')).wheel).toBe(base.wheel);
+    expect(keysOf({ slices: { dev: slice(prodPackages, 'dev'), prod: slice([...prodPackages, pkg('requests', '2.32.0')]) } }).wheel).toBe(base.wheel);
+    expect(keysOf({}, edit(recipe, 'USER app', 'USER nobody')).wheel).toBe(base.wheel);
+    expect(keysOf({}, edit(recipe, 'RUN uv pip install /wheels/*.whl\n', 'RUN uv pip install --no-deps /wheels/*.whl\n')).wheel).toBe(base.wheel);
   });
 
   it('changes with torch, the CUDA version, the arch list and the base stage', () => {
     const torch128 = prodPackages.map((entry) => (entry.name === 'torch' ? pkg('torch', '2.7.0+cu128') : entry));
-    expect(keysOf({ slices: { dev: slice(torch128), prod: slice(torch128) } }).wheel).not.toBe(base.wheel);
+    expect(keysOf({ slices: { dev: slice(torch128, 'dev'), prod: slice(torch128) } }).wheel).not.toBe(base.wheel);
     expect(keysOf({ buildArgs: { CUDA_VERSION: '12.8.0', TORCH_BACKEND: 'cu124' } }).wheel).not.toBe(base.wheel);
-    expect(keysOf({}, recipe.replace('ARG FLASH_ATTN_VERSION=2.7.4', 'ARG FLASH_ATTN_VERSION=2.7.4\nARG FLASH_ATTN_CUDA_ARCHS=90')).wheel).not.toBe(base.wheel);
-    expect(keysOf({}, recipe.replace('git curl', 'git curl vim')).wheel).not.toBe(base.wheel);
+    expect(keysOf({}, edit(recipe, 'ARG FLASH_ATTN_VERSION=2.7.4', 'ARG FLASH_ATTN_VERSION=2.7.4\nARG FLASH_ATTN_CUDA_ARCHS=90')).wheel).not.toBe(base.wheel);
+    expect(keysOf({}, edit(recipe, 'git curl', 'git curl vim')).wheel).not.toBe(base.wheel);
   });
 });
 
@@ -111,18 +114,18 @@ describe('the image keys', () => {
 
   it('keep the prod key when only the dev stage, dev dependencies or dev-only files change', () => {
     const devOnly = keysOf({
-      slices: { dev: slice([...prodPackages, pkg('pytest', '8.4.0')]), prod: slice(prodPackages) },
+      slices: { dev: slice([...prodPackages, pkg('pytest', '8.4.0')], 'dev'), prod: slice(prodPackages) },
     });
     expect(devOnly.prod).toBe(base.prod);
     expect(devOnly.dev).not.toBe(base.dev);
-    const devStage = keysOf({}, recipe.replace('RUN uv pip install /wheels/*.whl\n', 'RUN uv pip install --no-deps /wheels/*.whl\n'));
+    const devStage = keysOf({}, edit(recipe, 'RUN uv pip install /wheels/*.whl\n', 'RUN uv pip install --no-deps /wheels/*.whl\n'));
     expect(devStage.prod).toBe(base.prod);
     expect(devStage.dev).not.toBe(base.dev);
   });
 
   it('change the prod key with the prod stage, the prod slice and the wheel key', () => {
-    expect(keysOf({}, recipe.replace('USER app', 'USER nobody')).prod).not.toBe(base.prod);
-    expect(keysOf({ slices: { dev: slice(prodPackages), prod: slice([...prodPackages, pkg('requests', '2.32.0')]) } }).prod).not.toBe(base.prod);
+    expect(keysOf({}, edit(recipe, 'USER app', 'USER nobody')).prod).not.toBe(base.prod);
+    expect(keysOf({ slices: { dev: slice(prodPackages, 'dev'), prod: slice([...prodPackages, pkg('requests', '2.32.0')]) } }).prod).not.toBe(base.prod);
     expect(keysOf({ buildArgs: { CUDA_VERSION: '12.8.0', TORCH_BACKEND: 'cu124' } }).prod).not.toBe(base.prod);
   });
 

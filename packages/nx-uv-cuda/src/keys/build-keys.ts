@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { StageNames } from '../config/plugin-options';
-import { argsSeenBy, externalRefs, stageChain, type DockerfileModel, type Stage } from '../docker/dockerfile-model';
-import { globalArgValues } from '../docker/stage-graph';
+import { compareCodeUnits } from '../core/compare';
+import type { DockerfileModel, Stage } from '../docker/dockerfile-model';
+import { argsSeenBy, baseImagesOf, globalArgValues, stageChain } from '../docker/stage-graph';
+import type { LockSliceFile } from '../model/task-files';
 import { normalizeName } from '../python/names';
 
 /** Build args that change how fast a wheel compiles, never what comes out: no key contains them. */
 export const SPEED_ONLY_BUILD_ARGS = ['MAX_JOBS', 'NVCC_THREADS'];
 
-/** The part of a lock slice file a key uses. */
+/** A lock slice as the keys read it: its text (hashed whole into image keys) and its packages. */
 export interface SliceFile {
   text: string;
-  requiresPython?: string;
-  packages: Array<{ name: string; version?: string; source: string; hashes: readonly string[] }>;
+  data: LockSliceFile;
 }
 
 export interface BuildKeyInputs {
@@ -37,7 +38,7 @@ export interface WheelKey extends StageKey {
   kind: 'wheel';
   package: string;
   requiresPython?: string;
-  packages: SliceFile['packages'];
+  packages: LockSliceFile['packages'];
 }
 
 export interface ImageKey extends StageKey {
@@ -62,7 +63,7 @@ export function computeBuildKeys(inputs: BuildKeyInputs): BuildKeys {
   const wheel = inputs.wheel ? wheelKey(inputs, inputs.wheel) : undefined;
   const wheelDigest = wheel ? digest(serializeKey(wheel)) : undefined;
   const imageKey = (kind: 'dev' | 'prod'): ImageKey => {
-    const stages = stageChain(inputs.model, inputs.stages[kind], wheel ? [inputs.stages.wheels] : []);
+    const stages = stageChain(inputs.model, inputs.stages[kind], wheel ? [inputs.stages.wheelExport] : [], inputs.buildArgs);
     return {
       kind,
       ...stageKey(inputs, stages, false),
@@ -76,7 +77,7 @@ export function computeBuildKeys(inputs: BuildKeyInputs): BuildKeys {
 function wheelKey(inputs: BuildKeyInputs, wheel: { package: string; buildRequirements: string[] }): WheelKey {
   const read = new Set(['torch', wheel.package, ...wheel.buildRequirements].map(normalizeName));
   // Build tools often live in a dependency group (`uv sync --group build`), which only the dev slice has.
-  const candidates = [...inputs.slices.prod.packages, ...inputs.slices.dev.packages];
+  const candidates = [...inputs.slices.prod.data.packages, ...inputs.slices.dev.data.packages];
   const packages = new Map(
     candidates
       .filter((pkg) => read.has(normalizeName(pkg.name)))
@@ -85,16 +86,16 @@ function wheelKey(inputs: BuildKeyInputs, wheel: { package: string; buildRequire
   return {
     kind: 'wheel',
     package: wheel.package,
-    ...stageKey(inputs, stageChain(inputs.model, inputs.stages.wheel), true),
-    requiresPython: inputs.slices.prod.requiresPython,
-    packages: [...packages.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, pkg]) => pkg),
+    ...stageKey(inputs, stageChain(inputs.model, inputs.stages.wheelBuild, [], inputs.buildArgs), true),
+    requiresPython: inputs.slices.prod.data.requiresPython,
+    packages: [...packages.entries()].sort(([a], [b]) => compareCodeUnits(a, b)).map(([, pkg]) => pkg),
   };
 }
 
 function stageKey(inputs: BuildKeyInputs, stages: Stage[], forWheel: boolean): StageKey {
   return {
     stages: stages.map((stage) => ({ name: stage.name ?? String(stage.index), text: stage.text })),
-    baseImages: externalRefs(inputs.model, stages, inputs.buildArgs).baseImages,
+    baseImages: baseImagesOf(inputs.model, stages, inputs.buildArgs),
     args: argValuesSeen(inputs.model, stages, inputs.buildArgs),
     files: inputs.copiedFiles(stages, forWheel),
   };

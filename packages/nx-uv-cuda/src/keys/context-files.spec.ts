@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDockerfile, stageChain } from '../docker/dockerfile-model';
+import { parseDockerfile } from '../docker/parse-dockerfile';
+import { stageChain } from '../docker/stage-graph';
 import { hashCopiedFiles } from './context-files';
 
 let context: string;

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import dockerignore from '@balena/dockerignore';
 import { minimatch } from 'minimatch';
 import { contextSourcePaths } from '../docker/context-inputs';
 import type { Stage } from '../docker/dockerfile-model';
+import { readDockerignore } from '../docker/dockerignore';
+import { compareCodeUnits } from '../core/compare';
 
 const GLOB_CHAR = /[*?[]/;
 
@@ -18,9 +19,9 @@ export function hashCopiedFiles(
   chain: readonly Stage[],
   options: { dockerignore?: string; exclude?: (path: string) => boolean },
 ): Record<string, string> {
-  const ignore = dockerignore().add(options.dockerignore ?? '');
+  const ignore = readDockerignore(options.dockerignore);
   // Without `!` re-includes, nothing below an ignored folder can come back: such folders are not walked.
-  const canSkip = !/^\s*!/m.test(options.dockerignore ?? '');
+  const canSkip = !ignore.rules.some((rule) => rule.reincludes);
   const skipFolder = (path: string) => path !== '' && canSkip && ignore.ignores(path);
   const files = new Set<string>();
   for (const source of new Set(contextSourcePaths(chain))) {
@@ -28,7 +29,7 @@ export function hashCopiedFiles(
       if (!ignore.ignores(path) && !options.exclude?.(path)) files.add(path);
     }
   }
-  return Object.fromEntries([...files].sort().map((path) => [path, hashFile(join(contextDir, path))]));
+  return Object.fromEntries([...files].sort(compareCodeUnits).map((path) => [path, hashFile(join(contextDir, path))]));
 }
 
 function expandSource(contextDir: string, source: string, skipFolder: (path: string) => boolean): string[] {

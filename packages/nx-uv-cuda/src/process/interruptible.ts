@@ -6,19 +6,23 @@ import { rmSync } from 'node:fs';
  * process before `work` unwinds. Temporary paths are removed on every other exit path too, so a failed or
  * interrupted build leaves nothing behind.
  */
-export async function interruptible<T>(work: (scope: InterruptScope) => Promise<T>): Promise<T> {
+export async function interruptible<T>(
+  work: (scope: InterruptScope) => Promise<T>,
+  onSignal?: (signal: NodeJS.Signals) => void,
+): Promise<T> {
   const controller = new AbortController();
   const temporaryPaths = new Set<string>();
   const removeTemporaryPaths = () => {
     for (const path of temporaryPaths) rmSync(path, { recursive: true, force: true });
     temporaryPaths.clear();
   };
-  const onSignal = (signal: NodeJS.Signals) => {
+  const abort = (signal: NodeJS.Signals) => {
+    onSignal?.(signal);
     controller.abort(new Error(`interrupted by ${signal}`));
     removeTemporaryPaths();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
   process.once('exit', removeTemporaryPaths);
   try {
     return await work({
@@ -30,8 +34,8 @@ export async function interruptible<T>(work: (scope: InterruptScope) => Promise<
       keep: (path) => temporaryPaths.delete(path),
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', abort);
+    process.off('SIGTERM', abort);
     process.off('exit', removeTemporaryPaths);
     removeTemporaryPaths();
   }

@@ -1,14 +1,15 @@
 import { parse, stringify } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { readFixture } from './__fixtures__/read-fixture';
+import type { PluginError } from '../core/errors';
 import {
-  LockSliceError,
   serializeLockSlice,
   sliceLock,
   type LockSlice,
   type LockSliceRequest,
 } from './lock-slice';
 import { parseUvLock } from './uv-lock';
+import { thrownPluginError } from '../__fixtures__/thrown';
 
 const WORKSPACE_LOCK = readFixture('workspace/uv.lock');
 
@@ -41,15 +42,7 @@ function shuffledPackages(lockText: string): string {
   return [header, ...reordered].join('\n');
 }
 
-function sliceError(run: () => unknown): LockSliceError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof LockSliceError) return error;
-    throw error;
-  }
-  throw new Error('expected a LockSliceError');
-}
+const sliceError = (run: () => unknown): PluginError => thrownPluginError('lock-slice', run);
 
 describe('sliceLock per backend', () => {
   const cu124 = slice(WORKSPACE_LOCK, { backend: 'cu124' });
@@ -293,25 +286,25 @@ describe('sliceLock errors', () => {
 
   it('names the lock when the project is not in it', () => {
     const error = sliceError(() => sliceLock(lock, { project: 'ghost-service', backend: 'cu124', devGroups: 'none' }));
-    expect(error.code).toBe('project-not-in-lock');
-    expect(error.file).toBe('services/uv.lock');
+    expect(error.detail).toBe('project-not-in-lock');
+    expect(error.where).toEqual({ file: 'services/uv.lock' });
     expect(error.message).toBe('ghost-service is not in services/uv.lock; run `uv lock`');
   });
 
   it('does not take a registry package for a project', () => {
     const error = sliceError(() => sliceLock(lock, { project: 'numpy', backend: undefined, devGroups: 'none' }));
-    expect(error.code).toBe('project-not-in-lock');
+    expect(error.detail).toBe('project-not-in-lock');
   });
 
   it('names an unknown backend extra', () => {
     const error = sliceError(() => sliceLock(lock, { project: 'ml-service', backend: 'cu999', devGroups: 'none' }));
-    expect(error.code).toBe('extra-not-in-lock');
+    expect(error.detail).toBe('extra-not-in-lock');
     expect(error.message).toContain('ml-service has no extra "cu999" in services/uv.lock');
   });
 
   it('names an unknown dependency group', () => {
     const error = sliceError(() => sliceLock(lock, { project: 'ml-service', backend: 'cu124', devGroups: ['lint'] }));
-    expect(error.code).toBe('group-not-in-lock');
+    expect(error.detail).toBe('group-not-in-lock');
     expect(error.message).toContain('ml-service has no dependency group "lint" in services/uv.lock');
   });
 });

@@ -1,3 +1,5 @@
+import { compareCodeUnits } from '../core/compare';
+import { PluginError } from '../core/errors';
 import { conflictItemName, markerMayHold, type MarkerContext } from './markers';
 import { normalizeName } from './names';
 import {
@@ -41,18 +43,11 @@ export interface LockSlice {
   readonly packages: readonly SlicedPackage[];
 }
 
-export type LockSliceErrorCode = 'project-not-in-lock' | 'extra-not-in-lock' | 'group-not-in-lock';
+/** Why a slice cannot be cut (the `detail` of its `lock-slice` PluginError); `uv lock` usually fixes it. */
+export type LockSliceProblem = 'project-not-in-lock' | 'extra-not-in-lock' | 'group-not-in-lock';
 
-/** The lock does not hold what the request names; typically fixed by running `uv lock`. */
-export class LockSliceError extends Error {
-  override readonly name = 'LockSliceError';
-  constructor(
-    readonly code: LockSliceErrorCode,
-    readonly file: string,
-    message: string,
-  ) {
-    super(message);
-  }
+function sliceError(problem: LockSliceProblem, file: string, message: string): PluginError {
+  return new PluginError('lock-slice', message, { file }, problem);
 }
 
 const LOCAL_PROJECT_KINDS: readonly SourceKind[] = ['editable', 'virtual', 'directory'];
@@ -93,16 +88,14 @@ function findProject(lock: UvLock, name: string): LockPackage {
       normalizeName(candidate.name) === wanted && LOCAL_PROJECT_KINDS.includes(sourceKind(candidate.source)),
   );
   if (project === undefined) {
-    throw new LockSliceError('project-not-in-lock', lock.file, `${wanted} is not in ${lock.file}; run \`uv lock\``);
+    throw sliceError('project-not-in-lock', lock.file, `${wanted} is not in ${lock.file}; run \`uv lock\``);
   }
   return project;
 }
 
 function requireExtra(lock: UvLock, project: LockPackage, extra: string): void {
   if (project.optionalDependencies[normalizeName(extra)] !== undefined) return;
-  throw new LockSliceError(
-    'extra-not-in-lock',
-    lock.file,
+  throw sliceError('extra-not-in-lock', lock.file,
     `${project.name} has no extra "${extra}" in ${lock.file}; ` +
       'declare it in [project.optional-dependencies] and run `uv lock`',
   );
@@ -114,9 +107,7 @@ function selectGroups(lock: UvLock, project: LockPackage, devGroups: LockSliceRe
   const groups = devGroups.map(normalizeName);
   const missing = groups.find((group) => project.devDependencies[group] === undefined);
   if (missing !== undefined) {
-    throw new LockSliceError(
-      'group-not-in-lock',
-      lock.file,
+    throw sliceError('group-not-in-lock', lock.file,
       `${project.name} has no dependency group "${missing}" in ${lock.file}; ` +
         'declare it in [dependency-groups] and run `uv lock`',
     );
@@ -221,11 +212,6 @@ function toSlicedPackage(lockPackage: LockPackage): SlicedPackage {
 
 function compareSlicedPackages(a: SlicedPackage, b: SlicedPackage): number {
   return (
-    compareText(a.name, b.name) || compareText(a.version ?? '', b.version ?? '') || compareText(a.source, b.source)
+    compareCodeUnits(a.name, b.name) || compareCodeUnits(a.version ?? '', b.version ?? '') || compareCodeUnits(a.source, b.source)
   );
-}
-
-/** Code-unit order, independent of the machine's locale. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { isPluginError } from '../core/errors';
 import {
   conflictItemName,
   evaluateMarker,
   markerMayHold,
-  MarkerSyntaxError,
   parseMarker,
   type MarkerContext,
 } from './markers';
@@ -65,7 +65,13 @@ describe('parseMarker', () => {
     ["extra == 'a", 'unterminated string'],
     ["extra == 'a' extra == 'b'", 'unexpected'],
   ])('rejects %s', (marker, problem) => {
-    expect(() => parseMarker(marker)).toThrow(MarkerSyntaxError);
+    let thrown: unknown;
+    try {
+      parseMarker(marker);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isPluginError(thrown, 'marker')).toBe(true);
     expect(() => parseMarker(marker)).toThrow(problem);
   });
 

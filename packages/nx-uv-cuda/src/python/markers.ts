@@ -1,3 +1,4 @@
+import { PluginError } from '../core/errors';
 import { normalizeName } from './names';
 
 /**
@@ -28,17 +29,6 @@ export interface MarkerContext {
   readonly extras: ReadonlySet<string>;
   /** Active dependency groups, for markers written `group == 'dev'`. */
   readonly groups: ReadonlySet<string>;
-}
-
-export class MarkerSyntaxError extends Error {
-  override readonly name = 'MarkerSyntaxError';
-  constructor(
-    readonly marker: string,
-    readonly position: number,
-    problem: string,
-  ) {
-    super(`invalid marker "${marker}" at column ${position + 1}: ${problem}`);
-  }
 }
 
 /** uv's name for a conflicting extra or group in markers: `extra-<len(package)>-<package>-<extra>`. */
@@ -203,6 +193,6 @@ class MarkerParser {
   }
 
   private fail(problem: string): never {
-    throw new MarkerSyntaxError(this.text, this.position, problem);
+    throw new PluginError('marker', `invalid marker "${this.text}" at column ${this.position + 1}: ${problem}`);
   }
 }

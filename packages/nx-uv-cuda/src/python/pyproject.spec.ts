@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parsePyproject, PyprojectError } from './pyproject';
+import type { PluginError } from '../core/errors';
+import { parsePyproject } from './pyproject';
+import { thrownPluginError } from '../__fixtures__/thrown';
 
 const FILE = 'services/ml/pyproject.toml';
 const toml = (...lines: string[]) => `${lines.join('\n')}\n`;
@@ -14,18 +16,11 @@ const DEFAULT_CONFIG = {
   stages: undefined,
   registry: undefined,
   wheelPackage: undefined,
+  wheelBuildRequirements: undefined,
   smokeCommand: undefined,
 };
 
-function pyprojectError(...lines: string[]): PyprojectError {
-  try {
-    parse(...lines);
-  } catch (error) {
-    if (error instanceof PyprojectError) return error;
-    throw error;
-  }
-  throw new Error('expected a PyprojectError');
-}
+const pyprojectError = (...lines: string[]): PluginError => thrownPluginError('pyproject', () => parse(...lines));
 
 describe('parsePyproject [project]', () => {
   it('normalizes the name and lists the optional-dependency names', () => {
@@ -41,22 +36,63 @@ describe('parsePyproject [project]', () => {
     expect(pyproject).toEqual({
       file: FILE,
       name: 'ml-service-api',
+      displayName: 'ML_Service.API',
+      requiresPython: undefined,
+      requirements: ['torch==2.5.1', 'torch==2.7.0'],
       optionalDependencyNames: ['cu124', 'cu128', 'dev'],
+      dependencyGroupNames: [],
+      readmeFile: undefined,
       uvSources: {},
-      workspaceMembers: undefined,
+      uvWorkspace: undefined,
       config: DEFAULT_CONFIG,
+      deprecations: [],
     });
+  });
+
+  it('reads requires-python, the requirements, the dependency groups and the readme file', () => {
+    const pyproject = parse(
+      '[project]',
+      'name = "svc"',
+      'requires-python = ">=3.11"',
+      'readme = "docs/README.md"',
+      'dependencies = ["fastapi>=0.110", "numpy"]',
+      '[project.optional-dependencies]',
+      'cu124 = ["torch==2.5.1"]',
+      '[dependency-groups]',
+      'Lint_Tools = ["ruff"]',
+      'test = ["pytest", { include-group = "Lint_Tools" }]',
+    );
+    expect(pyproject).toMatchObject({
+      displayName: 'svc',
+      requiresPython: '>=3.11',
+      requirements: ['fastapi>=0.110', 'numpy', 'torch==2.5.1'],
+      dependencyGroupNames: ['lint-tools', 'test'],
+      readmeFile: 'docs/README.md',
+    });
+  });
+
+  it('names no readme file when readme is a table', () => {
+    expect(parse('[project]', 'name = "svc"', 'readme = { text = "hello", content-type = "text/plain" }').readmeFile).toBeUndefined();
+  });
+
+  it('rejects dependencies that are not a list of strings', () => {
+    expect(pyprojectError('[project]', 'name = "svc"', 'dependencies = "numpy"').message).toMatch(
+      /^services\/ml\/pyproject\.toml: project\.dependencies: expected array, received string/,
+    );
+    expect(pyprojectError('[project]', 'name = "svc"', 'dependencies = [1]').message).toMatch(
+      /^services\/ml\/pyproject\.toml: project\.dependencies\[0\]: expected string, received number/,
+    );
   });
 
   it('gives a virtual uv workspace root no name, and its members', () => {
     const root = parse('[tool.uv.workspace]', 'members = ["services/*", "libs/*"]', 'exclude = ["libs/old"]');
     expect(root.name).toBeUndefined();
     expect(root.optionalDependencyNames).toEqual([]);
-    expect(root.workspaceMembers).toEqual(['services/*', 'libs/*']);
+    expect(root.uvWorkspace).toEqual({ members: ['services/*', 'libs/*'], exclude: ['libs/old'] });
   });
 
   it('treats a workspace table without members as a root with no members', () => {
-    expect(parse('[project]', 'name = "app"', '[tool.uv.workspace]').workspaceMembers).toEqual([]);
+    expect(parse('[project]', 'name = "app"', '[tool.uv.workspace]').uvWorkspace).toEqual({ members: [], exclude: [] });
   });
 
   it('rejects a [project] without a name', () => {
@@ -100,9 +136,10 @@ describe('parsePyproject [tool.nx-uv-cuda]', () => {
       'context = ".."',
       'backends = ["cu124", "cu128"]',
       'build-args = { CUDA_VARIANT = "cudnn", MAX_JOBS = 4, DEBUG = false }',
-      'stages = { prod = "runtime", wheel = "wheel-build" }',
+      'stages = { prod = "runtime", wheel-build = "flash-build", wheel-export = "flash-out" }',
       'registry = "127.0.0.1:5000/ml"',
       'wheel-package = "xformers"',
+      'wheel-build-requirements = ["setuptools", "cmake"]',
       'smoke-command = ["python", "-c", "import xformers"]',
     );
     expect(config).toEqual({
@@ -111,9 +148,10 @@ describe('parsePyproject [tool.nx-uv-cuda]', () => {
       context: '..',
       backends: ['cu124', 'cu128'],
       buildArgs: { CUDA_VARIANT: 'cudnn', MAX_JOBS: '4', DEBUG: 'false' },
-      stages: { prod: 'runtime', wheel: 'wheel-build' },
+      stages: { dev: undefined, prod: 'runtime', wheelBuild: 'flash-build', wheelExport: 'flash-out' },
       registry: '127.0.0.1:5000/ml',
       wheelPackage: 'xformers',
+      wheelBuildRequirements: ['setuptools', 'cmake'],
       smokeCommand: ['python', '-c', 'import xformers'],
     });
   });
@@ -150,8 +188,9 @@ describe('parsePyproject [tool.nx-uv-cuda]', () => {
     ],
   ])('names the file and the key of the invalid value %j', (lines, expected) => {
     const error = pyprojectError('[project]', 'name = "svc"', '[tool.nx-uv-cuda]', ...lines);
-    expect(error.name).toBe('PyprojectError');
+    expect(error.name).toBe('PluginError');
     expect(error.message.startsWith(`${FILE}: ${expected}`)).toBe(true);
+    expect(error.where).toEqual({ file: FILE });
   });
 
   it('ignores other tools and unknown [project] keys', () => {
@@ -161,11 +200,42 @@ describe('parsePyproject [tool.nx-uv-cuda]', () => {
   });
 });
 
+describe('parsePyproject renamed [tool.nx-uv-cuda] stage keys', () => {
+  const WHERE = `${FILE} [tool.nx-uv-cuda]`;
+
+  it('moves stages.wheel and stages.wheels to wheel-build and wheel-export, with a warning each', () => {
+    const pyproject = parse('[project]', 'name = "svc"', '[tool.nx-uv-cuda]', 'stages = { wheel = "build", wheels = "out" }');
+    expect(pyproject.config.stages).toEqual({ dev: undefined, prod: undefined, wheelBuild: 'build', wheelExport: 'out' });
+    expect(pyproject.deprecations).toEqual([
+      `${WHERE}: stages.wheel is deprecated: write stages.wheel-build instead`,
+      `${WHERE}: stages.wheels is deprecated: write stages.wheel-export instead`,
+    ]);
+  });
+
+  it('keeps the new key when both are set, with a warning that the old one is ignored', () => {
+    const pyproject = parse(
+      '[project]',
+      'name = "svc"',
+      '[tool.nx-uv-cuda]',
+      'stages = { wheel = "old", wheel-build = "new" }',
+    );
+    expect(pyproject.config.stages?.wheelBuild).toBe('new');
+    expect(pyproject.deprecations).toEqual([
+      `${WHERE}: stages.wheel is deprecated and ignored here, since stages.wheel-build is set too: remove stages.wheel`,
+    ]);
+  });
+
+  it('reports no deprecation for the new keys', () => {
+    expect(parse('[project]', 'name = "svc"', '[tool.nx-uv-cuda]', 'stages = { wheel-build = "b" }').deprecations).toEqual([]);
+  });
+});
+
 describe('parsePyproject TOML errors', () => {
   it('reports the file, line and column of a syntax error', () => {
     const error = pyprojectError('[project]', 'name = "svc"', 'version = ');
     expect(error.message.startsWith(`${FILE}:3:11: invalid TOML: `)).toBe(true);
     expect(error.message.split('\n')).toHaveLength(1);
+    expect(error.where).toEqual({ file: FILE, line: 3 });
   });
 
   it('reports a duplicate key as invalid TOML', () => {

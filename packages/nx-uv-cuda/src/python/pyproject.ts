@@ -1,7 +1,9 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { formatZodIssues } from '../config/zod-message';
-import { projectConfigSchema, type ProjectConfig } from '../config/project-config';
+import { PluginError } from '../core/errors';
+import { formatZodIssues } from '../core/zod-message';
+import { PROJECT_CONFIG_RENAMES, projectConfigSchema, type ProjectConfig } from '../config/project-config';
+import { applyRenames, type Renamed } from '../config/renamed-options';
 import { normalizeName } from './names';
 
 /** What the plugin reads from a pyproject.toml; everything else in the file is ignored. */
@@ -9,22 +11,26 @@ export interface PyProject {
   file: string;
   /** `[project].name` normalized (PEP 503); undefined for a virtual uv workspace root. */
   name?: string;
+  /** `[project].name` as written. */
+  displayName?: string;
+  requiresPython?: string;
+  /** `[project].dependencies` and every `[project.optional-dependencies]` list, as written. */
+  requirements: string[];
   optionalDependencyNames: string[];
+  /** `[dependency-groups]` keys, normalized. */
+  dependencyGroupNames: string[];
+  /** The file `[project].readme` names, when it is a path. */
+  readmeFile?: string;
   /** `[tool.uv.sources]`, keyed by normalized package name. */
   uvSources: Record<string, UvSource[]>;
-  /** `[tool.uv.workspace]` member globs, when this file is a uv workspace root. */
-  workspaceMembers?: string[];
+  /** `[tool.uv.workspace]`, when this file is a uv workspace root. */
+  uvWorkspace?: { members: string[]; exclude: string[] };
   config: ProjectConfig;
+  /** Renamed `[tool.nx-uv-cuda]` keys in use, one line each. */
+  deprecations: string[];
 }
 
 export type UvSource = { workspace: true } | { path: string } | { other: true };
-
-export class PyprojectError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PyprojectError';
-  }
-}
 
 const uvSourceSchema = z
   .object({ workspace: z.boolean().optional(), path: z.string().optional() })
@@ -40,7 +46,11 @@ const pyprojectSchema = z
     project: z
       .object({
         name: z.string().min(1),
+        'requires-python': z.string().optional(),
+        dependencies: z.array(z.string()).optional(),
         'optional-dependencies': z.record(z.string(), z.array(z.string())).optional(),
+        // A path, or a table (`{ file = ... }` / `{ text = ... }`) that names no file of ours.
+        readme: z.unknown().optional(),
       })
       .loose()
       .optional(),
@@ -50,7 +60,7 @@ const pyprojectSchema = z
           .object({
             sources: z.record(z.string(), z.union([uvSourceSchema, z.array(uvSourceSchema)])).optional(),
             workspace: z
-              .object({ members: z.array(z.string()).optional() })
+              .object({ members: z.array(z.string()).optional(), exclude: z.array(z.string()).optional() })
               .loose()
               .optional(),
           })
@@ -60,22 +70,39 @@ const pyprojectSchema = z
       })
       .loose()
       .optional(),
+    'dependency-groups': z.record(z.string(), z.array(z.unknown())).optional(),
   })
   .loose();
 
 export function parsePyproject(text: string, file: string): PyProject {
-  const data = parsePyprojectToml(text, file);
-  const result = pyprojectSchema.safeParse(data);
-  if (!result.success) throw new PyprojectError(formatZodIssues(result.error.issues, file));
+  const data = renameConfigKeys(parsePyprojectToml(text, file), file);
+  const result = pyprojectSchema.safeParse(data.value);
+  if (!result.success) throw new PluginError('pyproject', formatZodIssues(result.error.issues, file), { file });
   const { project, tool } = result.data;
+  const optional = project?.['optional-dependencies'] ?? {};
+  const workspace = tool?.uv?.workspace;
   return {
     file,
     name: project ? normalizeName(project.name) : undefined,
-    optionalDependencyNames: Object.keys(project?.['optional-dependencies'] ?? {}),
+    displayName: project?.name,
+    requiresPython: project?.['requires-python'],
+    requirements: [...(project?.dependencies ?? []), ...Object.values(optional).flat()],
+    optionalDependencyNames: Object.keys(optional),
+    dependencyGroupNames: Object.keys(result.data['dependency-groups'] ?? {}).map(normalizeName),
+    readmeFile: typeof project?.readme === 'string' ? project.readme : undefined,
     uvSources: normalizeSources(tool?.uv?.sources ?? {}),
-    workspaceMembers: tool?.uv?.workspace?.members ?? (tool?.uv?.workspace ? [] : undefined),
+    uvWorkspace: workspace && { members: workspace.members ?? [], exclude: workspace.exclude ?? [] },
     config: tool?.['nx-uv-cuda'] ?? projectConfigSchema.parse({}),
+    deprecations: data.warnings,
   };
+}
+
+/** Renamed `[tool.nx-uv-cuda]` keys move to their new names before validation. */
+function renameConfigKeys(data: unknown, file: string): Renamed<unknown> {
+  const tool = (data as { tool?: Record<string, unknown> } | undefined)?.tool;
+  if (!tool || typeof tool !== 'object' || tool['nx-uv-cuda'] === undefined) return { value: data, warnings: [] };
+  const renamed = applyRenames(tool['nx-uv-cuda'], PROJECT_CONFIG_RENAMES, `${file} [tool.nx-uv-cuda]`);
+  return { value: { ...(data as object), tool: { ...tool, 'nx-uv-cuda': renamed.value } }, warnings: renamed.warnings };
 }
 
 function parsePyprojectToml(text: string, file: string): unknown {
@@ -83,7 +110,10 @@ function parsePyprojectToml(text: string, file: string): unknown {
     return parseToml(text);
   } catch (error) {
     if (error instanceof TomlError) {
-      throw new PyprojectError(`${file}:${error.line}:${error.column}: invalid TOML: ${firstLine(error.message)}`);
+      throw new PluginError('pyproject', `${file}:${error.line}:${error.column}: invalid TOML: ${firstLine(error.message)}`, {
+        file,
+        line: error.line,
+      });
     }
     throw error;
   }

@@ -1,6 +1,7 @@
 import { parse, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { formatKeyPath, formatZodIssues } from '../config/zod-message';
+import { PluginError } from '../core/errors';
+import { formatKeyPath, formatZodIssues } from '../core/zod-message';
 import { normalizeName } from './names';
 
 export const SOURCE_KINDS = ['registry', 'git', 'url', 'path', 'directory', 'editable', 'virtual'] as const;
@@ -40,31 +41,13 @@ export interface LockPackage {
   readonly wheels: readonly LockDistribution[];
 }
 
-export interface ConflictItem {
-  readonly package: string;
-  readonly extra?: string;
-  readonly group?: string;
-}
-
 export interface UvLock {
   /** The path the lock was read from, as given to the parser; used in messages. */
   readonly file: string;
   readonly version: 1;
   readonly revision: number;
   readonly requiresPython?: string;
-  readonly manifestMembers: readonly string[];
-  readonly conflicts: readonly (readonly ConflictItem[])[];
   readonly packages: readonly LockPackage[];
-}
-
-export class UvLockError extends Error {
-  override readonly name = 'UvLockError';
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const sourceSchema = z
@@ -102,19 +85,11 @@ const packageSchema = z.object({
   wheels: z.array(distributionSchema).optional(),
 });
 
-const conflictItemSchema = z.object({
-  package: z.string(),
-  extra: z.string().optional(),
-  group: z.string().optional(),
-});
-
 // Revisions are backwards-compatible additions (uv's own rule), so any revision of version 1 is read.
 const lockSchema = z.object({
   version: z.literal(1, { error: 'expected 1, the only uv.lock version this plugin reads' }),
   revision: z.number().int().nonnegative().optional(),
   'requires-python': z.string().optional(),
-  manifest: z.object({ members: z.array(z.string()).optional() }).optional(),
-  conflicts: z.array(z.array(conflictItemSchema)).optional(),
   package: z.array(packageSchema).optional(),
 });
 
@@ -122,10 +97,10 @@ type RawLock = z.infer<typeof lockSchema>;
 type RawPackage = z.infer<typeof packageSchema>;
 type RawDependency = z.infer<typeof dependencySchema>;
 
-/** Reads uv.lock text; throws {@link UvLockError} naming the file and the offending line or key path. */
+/** Reads uv.lock text; throws an `uv-lock` PluginError naming the file and the offending line or key path. */
 export function parseUvLock(text: string, file: string): UvLock {
   const result = lockSchema.safeParse(parseToml(text, file));
-  if (!result.success) throw new UvLockError(file, formatZodIssues(result.error.issues, file));
+  if (!result.success) throw lockError(file, formatZodIssues(result.error.issues, file));
   const lock = toModel(result.data, file);
   checkDependencyTargets(lock);
   return lock;
@@ -178,7 +153,7 @@ export class PackageLookup {
   resolve(dependency: LockDependency): LockPackage {
     const candidates = this.candidates(dependency);
     if (candidates.length !== 1) {
-      throw new UvLockError(this.lock.file, `${this.lock.file}: ${describeMismatch(dependency, candidates.length)}`);
+      throw lockError(this.lock.file, `${this.lock.file}: ${describeMismatch(dependency, candidates.length)}`);
     }
     return candidates[0];
   }
@@ -190,7 +165,7 @@ function parseToml(text: string, file: string): unknown {
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
     const problem = error.message.replace(/^Invalid TOML document: /, '').split('\n')[0];
-    throw new UvLockError(file, `${file}:${error.line}:${error.column}: invalid TOML: ${problem}`);
+    throw new PluginError('uv-lock', `${file}:${error.line}:${error.column}: invalid TOML: ${problem}`, { file, line: error.line });
   }
 }
 
@@ -200,8 +175,6 @@ function toModel(raw: RawLock, file: string): UvLock {
     version: raw.version,
     revision: raw.revision ?? 0,
     requiresPython: raw['requires-python'],
-    manifestMembers: raw.manifest?.members ?? [],
-    conflicts: raw.conflicts ?? [],
     packages: (raw.package ?? []).map(toPackage),
   };
 }
@@ -239,7 +212,7 @@ function checkDependencyTargets(lock: UvLock): void {
       const matches = lookup.candidates(dependency).length;
       if (matches !== 1) {
         const problem = describeMismatch(dependency, matches);
-        throw new UvLockError(lock.file, `${lock.file}: ${formatKeyPath(path)}: ${problem}`);
+        throw lockError(lock.file, `${lock.file}: ${formatKeyPath(path)}: ${problem}`);
       }
     }
   });
@@ -268,4 +241,8 @@ function describeMismatch(dependency: LockDependency, matches: number): string {
   return matches === 0
     ? `no package ${wanted} in the lock`
     : `${matches} packages match ${wanted}; the entry needs a version and source to pick one`;
+}
+
+function lockError(file: string, message: string): PluginError {
+  return new PluginError('uv-lock', message, { file });
 }

@@ -1,82 +1,63 @@
-import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecutorContext } from '@nx/devkit';
+import { PluginError } from '../../core/errors';
 import { checkEngine, registryHost, type EngineRequirements } from '../../docker/engine';
 import { pinnedReference } from '../../docker/image-ref';
 import { describeArgv, redactBuildArgs } from '../../docker/redact';
-import { interruptible } from '../../process/interruptible';
+import { loadDockerfile } from '../../model/dockerfile';
+import { requireStage } from '../../model/stages';
+import type { ImageMetadata } from '../../model/task-files';
 import { runCommand } from '../../process/run-command';
-import { resolveBuildArgs } from '../shared/build-settings';
-import { readBuildxMetadata } from '../shared/buildx-metadata';
+import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
+import { readBuildxDigest } from '../shared/buildx-metadata';
 import { writeJsonAtomically } from '../shared/files';
 import { readGitFacts } from '../shared/git';
-import { fail, info } from '../shared/log';
-import { requireStage } from '../shared/require-stage';
-import { taskInfo } from '../shared/task';
-import { validateOptions } from '../shared/validate-options';
+import { info } from '../shared/log';
+import { runExecutor } from '../shared/run-executor';
+import type { TaskInfo } from '../shared/task';
 import { planImage, type ImagePlan } from './image-plan';
-import { imageExecutorSchema, type ImageExecutorOptions, type ImageOptions } from './schema';
+import { imageExecutorSchema, type ImageOptions } from './schema';
 
-/** What `dist/<project>/images/<kind>-<backend>.json` holds. */
-export interface ImageMetadata {
-  image: string;
-  digest?: string;
-  tags: string[];
-  pushed: boolean;
-  project: string;
-  kind: string;
-  backend: string;
-  stage: string;
-  dockerfile: string;
-  buildArgs: Record<string, string>;
-  gitSha?: string;
-  taskHash?: string;
-}
-
-export default async function imageExecutor(rawOptions: ImageExecutorOptions, context: ExecutorContext) {
-  const task = taskInfo(context);
-  try {
-    const validated = validateOptions(imageExecutorSchema, rawOptions, task.id);
-    const options = { ...validated, buildArgs: resolveBuildArgs(validated.buildFile, validated.buildArgs, task.absolute) };
-    requireStage(task.absolute(options.dockerfile), options.dockerfile, options.target);
-    requireWheels(options, task.absolute);
+export default runExecutor(
+  { schema: imageExecutorSchema, renames: BUILD_ARGS_FILE_RENAMES },
+  async ({ options: validated, task, files, scope }) => {
+    const options = { ...validated, buildArgs: resolveBuildArgs(files, task, validated.buildArgsFile, validated.buildArgs) };
+    // Fails before any docker call when the Dockerfile lacks the stage the target builds.
+    requireStage(loadDockerfile(files, options.dockerfile), options.target, options.kind);
+    requireWheels(options, task);
     const git = await readGitFacts(task.workspaceRoot);
-    return await interruptible(async (scope) => {
-      const metadataDir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-image-')));
-      const plan = planImage({
-        options,
-        workspaceRoot: task.workspaceRoot,
-        project: task.projectName,
-        taskHash: task.hash,
-        gitSha: git.sha,
-        sourceUrl: git.sourceUrl,
-        metadataTemp: join(metadataDir, 'buildx-metadata.json'),
-        env: process.env,
-        stderrIsTty: Boolean(process.stderr.isTTY),
-      });
-      await checkEngine(engineRequirements(options, plan));
-
-      if (plan.hashTag && (await reuseLocalImage(plan))) {
-        info(`${plan.hashTag} is already in the engine: built from these exact inputs, not rebuilt`);
-        writeImageMetadata(task.absolute(options.metadataFile), plan, options, task, git.sha, await localDigest(plan.hashTag));
-        return { success: true };
-      }
-
-      info(`docker ${describeArgv(plan.argv)}`);
-      const build = await runCommand('docker', plan.argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
-      if (build.interrupted) return fail('build interrupted: nothing was written');
-      if (build.exitCode !== 0) return fail(`docker buildx build failed (exit ${build.exitCode}): see docker's output above`);
-
-      const buildx = readBuildxMetadata(plan.build.metadataFile!);
-      writeImageMetadata(task.absolute(options.metadataFile), plan, options, task, git.sha, buildx.digest);
-      info(`${plan.push ? 'pushed' : 'loaded'} ${plan.tags.join(', ')}${buildx.digest ? ` (${buildx.digest})` : ''}`);
-      return { success: true };
+    const metadataDir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-image-')));
+    const plan = planImage({
+      options,
+      workspaceRoot: task.workspaceRoot,
+      project: task.projectName,
+      taskHash: task.hash,
+      gitSha: git.sha,
+      sourceUrl: git.sourceUrl,
+      metadataTemp: join(metadataDir, 'buildx-metadata.json'),
+      env: process.env,
+      stderrIsTty: Boolean(process.stderr.isTTY),
     });
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-}
+    await checkEngine(engineRequirements(options, plan));
+
+    if (plan.hashTag && (await reuseLocalImage(plan))) {
+      info(`${plan.hashTag} is already in the engine: built from these exact inputs, not rebuilt`);
+      writeImageMetadata(task.absolute(options.metadataFile), plan, options, task, git.sha, await localDigest(plan.hashTag));
+      return;
+    }
+
+    info(`docker ${describeArgv(plan.argv)}`);
+    const build = await runCommand('docker', plan.argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
+    if (build.interrupted) throw new PluginError('interrupted', 'build interrupted: nothing was written');
+    if (build.exitCode !== 0) {
+      throw new PluginError('command', `docker buildx build failed (exit ${build.exitCode}): see docker's output above`);
+    }
+    const digest = readBuildxDigest(plan.build.metadataFile!);
+    writeImageMetadata(task.absolute(options.metadataFile), plan, options, task, git.sha, digest);
+    info(`${plan.push ? 'pushed' : 'loaded'} ${plan.tags.join(', ')}${digest ? ` (${digest})` : ''}`);
+  },
+);
 
 function engineRequirements(options: ImageOptions, plan: ImagePlan): EngineRequirements {
   return {
@@ -90,11 +71,14 @@ function engineRequirements(options: ImageOptions, plan: ImagePlan): EngineRequi
 }
 
 /** The image target depends on the wheel target; a missing wheel folder means it was not built. */
-function requireWheels(options: ImageOptions, absolute: (path: string) => string): void {
+function requireWheels(options: ImageOptions, task: TaskInfo): void {
   if (!options.wheelsDir) return;
-  const dir = absolute(options.wheelsDir);
+  const dir = task.absolute(options.wheelsDir);
   if (!existsSync(dir) || !readdirSync(dir).some((name) => name.endsWith('.whl'))) {
-    throw new Error(`no wheel files in ${options.wheelsDir}: run the wheel target of this backend first`);
+    throw new PluginError(
+      'missing-input',
+      `no wheel files in ${options.wheelsDir}: run ${task.producerOf(options.wheelsDir)} first`,
+    );
   }
 }
 
@@ -120,7 +104,7 @@ function writeImageMetadata(
   file: string,
   plan: ImagePlan,
   options: ImageOptions,
-  task: { projectName: string; hash?: string },
+  task: TaskInfo,
   gitSha: string | undefined,
   digest: string | undefined,
 ): void {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { PluginError } from '../../core/errors';
 import { buildxBuildArgv, defaultProgress, registryCache, type BuildxBuild } from '../../docker/buildx-argv';
 import type { ImageOptions } from './schema';
 
@@ -93,13 +94,13 @@ function imageLabels(input: ImagePlanInput): Record<string, string> {
 export function renderTag(template: string, values: Record<string, string | undefined>): string {
   const withoutRegistry = values.registry === undefined ? template.replace(/^\{registry\}\//, '') : template;
   const tag = withoutRegistry.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
-    if (!Object.hasOwn(values, name)) throw new Error(`unknown placeholder ${placeholder} in tag template "${template}"`);
+    if (!Object.hasOwn(values, name)) throw new PluginError('options', `unknown placeholder ${placeholder} in tag template "${template}"`);
     const value = values[name];
-    if (value === undefined) throw new Error(`tag template "${template}" uses ${placeholder}, which is not known here`);
+    if (value === undefined) throw new PluginError('options', `tag template "${template}" uses ${placeholder}, which is not known here`);
     return value;
   });
   if (!IMAGE_REFERENCE.test(tag)) {
-    throw new Error(`tag "${tag}" (from "${template}") is not a valid image reference`);
+    throw new PluginError('options', `tag "${tag}" (from "${template}") is not a valid image reference`);
   }
   return tag;
 }

@@ -8,11 +8,11 @@ export const imageExecutorSchema = z
     target: z.string().min(1),
     kind: z.enum(['dev', 'prod']),
     backend: z.string().min(1),
-    /** The keys target's build settings file: the build args resolved from pyproject.toml and the plugin options. */
-    buildFile: z.string().min(1).optional(),
-    /** Extra build args, over those of the build file. */
+    /** The JSON file of build args the keys target resolved from pyproject.toml and the plugin options. */
+    buildArgsFile: z.string().min(1).optional(),
+    /** Extra build args, over those of the build-args file. */
     buildArgs: buildArgsSchema.default({}),
-    /** Named build context that replaces the wheel stage, and the folder of wheel files it points to. */
+    /** The named build context that stands for the wheel-export stage, and the folder of wheel files it points to. */
     wheelsContext: z.string().min(1).optional(),
     wheelsDir: z.string().min(1).optional(),
     metadataFile: z.string().min(1),

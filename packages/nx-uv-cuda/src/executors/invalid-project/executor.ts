@@ -1,7 +1,8 @@
-import { fail } from '../shared/log';
-import type { InvalidProjectExecutorOptions } from './schema';
+import { PluginError } from '../../core/errors';
+import { runExecutor } from '../shared/run-executor';
+import { invalidProjectExecutorSchema } from './schema';
 
 /** Stands in for the targets of a project whose pyproject.toml, Dockerfile or options could not be read. */
-export default async function invalidProjectExecutor(options: InvalidProjectExecutorOptions) {
-  return fail(`this project could not be inferred: ${options.error}`);
-}
+export default runExecutor({ schema: invalidProjectExecutorSchema }, async ({ options }) => {
+  throw new PluginError('options', `this project could not be inferred: ${options.error}`);
+});

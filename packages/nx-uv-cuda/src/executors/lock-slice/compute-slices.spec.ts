@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFixture } from '../../python/__fixtures__/read-fixture';
-import { LockSliceError, serializeLockSlice, sliceLock } from '../../python/lock-slice';
-import { parseUvLock } from '../../python/uv-lock';
+import { isPluginError } from '../../core/errors';
 import { computeSlices } from './compute-slices';
 import type { LockSliceOptions } from './schema';
 
@@ -27,18 +26,90 @@ const options = (overrides: Partial<LockSliceOptions> = {}): LockSliceOptions =>
   ...overrides,
 });
 
-type Slice = { lockFile?: string; project: string; backend?: string; kind: string; packages: Array<{ name: string; version: string }> };
+type Slice = {
+  lockFile?: string;
+  project: string;
+  backend?: string;
+  kind: string;
+  requiresPython?: string;
+  packages: Array<{ name: string; version?: string; source: string; hashes: string[] }>;
+};
 const parsed = (json: string) => JSON.parse(json) as Slice;
 const namesOf = (json: string) => [...new Set(parsed(json).packages.map((slicedPackage) => slicedPackage.name))];
+/** `name version source` of each package, in the order written. */
+const entriesOf = (json: string) =>
+  parsed(json).packages.map((slicedPackage) => `${slicedPackage.name} ${slicedPackage.version} ${slicedPackage.source}`);
+const headerOf = (json: string) => {
+  const { packages: _packages, ...header } = parsed(json);
+  return header;
+};
 const devOnly = ['colorama', 'iniconfig', 'packaging', 'pluggy', 'pytest'];
+const PYPI = 'registry+https://pypi.org/simple';
+
+/**
+ * What ml-service installs with the cu124 extra, read off fixtures/workspace/uv.lock by hand: ml-service needs
+ * requests and shared-lib (editable), cu124 adds flash-attn and torch 2.5.1+cu124, and torch's cu124 dependencies
+ * are the CUDA 12.4 builds of the nvidia libraries, sympy 1.13.1 and triton 3.1.0.
+ */
+const ML_SERVICE_CU124_PROD = [
+  `certifi 2025.1.31 ${PYPI}`,
+  `charset-normalizer 3.4.1 ${PYPI}`,
+  `einops 0.8.1 ${PYPI}`,
+  `filelock 3.17.0 ${PYPI}`,
+  `flash-attn 2.7.4.post1 ${PYPI}`,
+  `fsspec 2025.2.0 ${PYPI}`,
+  `idna 3.10 ${PYPI}`,
+  `jinja2 3.1.5 ${PYPI}`,
+  `markupsafe 3.0.2 ${PYPI}`,
+  'ml-service 0.1.0 editable+services/ml-service',
+  `mpmath 1.3.0 ${PYPI}`,
+  `networkx 3.4.2 ${PYPI}`,
+  `numpy 2.2.3 ${PYPI}`,
+  `nvidia-cublas-cu12 12.4.5.8 ${PYPI}`,
+  `nvidia-cuda-runtime-cu12 12.4.127 ${PYPI}`,
+  `nvidia-cudnn-cu12 9.1.0.70 ${PYPI}`,
+  `nvidia-nccl-cu12 2.21.5 ${PYPI}`,
+  `requests 2.32.3 ${PYPI}`,
+  `setuptools 75.8.0 ${PYPI}`,
+  'shared-lib 0.1.0 editable+libs/shared',
+  `sympy 1.13.1 ${PYPI}`,
+  'torch 2.5.1+cu124 registry+https://download.pytorch.org/whl/cu124',
+  `triton 3.1.0 ${PYPI}`,
+  `typing-extensions 4.12.2 ${PYPI}`,
+  `urllib3 2.3.0 ${PYPI}`,
+];
+
+/** The dev slice adds the dev group: pytest and what it needs. */
+const ML_SERVICE_CU124_DEV = [
+  ...ML_SERVICE_CU124_PROD,
+  `colorama 0.4.6 ${PYPI}`,
+  `iniconfig 2.0.0 ${PYPI}`,
+  `packaging 24.2 ${PYPI}`,
+  `pluggy 1.5.0 ${PYPI}`,
+  `pytest 8.3.4 ${PYPI}`,
+].sort();
 
 describe('computeSlices from the governing lock alone', () => {
   const read = reader({ 'uv.lock': WORKSPACE_LOCK });
   const slices = computeSlices(options(), read);
 
   it('gives the dev slice the dev groups and the prod slice none', () => {
-    expect(parsed(slices.dev)).toMatchObject({ lockFile: 'uv.lock', project: 'ml-service', backend: 'cu124', kind: 'dev' });
-    expect(parsed(slices.prod)).toMatchObject({ lockFile: 'uv.lock', project: 'ml-service', backend: 'cu124', kind: 'prod' });
+    expect(headerOf(slices.dev)).toEqual({
+      lockFile: 'uv.lock',
+      project: 'ml-service',
+      backend: 'cu124',
+      kind: 'dev',
+      requiresPython: '>=3.11',
+    });
+    expect(headerOf(slices.prod)).toEqual({
+      lockFile: 'uv.lock',
+      project: 'ml-service',
+      backend: 'cu124',
+      kind: 'prod',
+      requiresPython: '>=3.11',
+    });
+    expect(entriesOf(slices.prod)).toEqual(ML_SERVICE_CU124_PROD);
+    expect(entriesOf(slices.dev)).toEqual(ML_SERVICE_CU124_DEV);
     expect(namesOf(slices.dev)).toEqual(expect.arrayContaining(devOnly));
     expect(namesOf(slices.prod).filter((name) => devOnly.includes(name))).toEqual([]);
     expect(namesOf(slices.dev).filter((name) => !namesOf(slices.prod).includes(name))).toEqual(devOnly);
@@ -51,11 +122,37 @@ describe('computeSlices from the governing lock alone', () => {
     expect(torch(cu128.dev).map((slicedPackage) => slicedPackage.version)).toEqual(['2.7.0+cu128']);
   });
 
-  it('writes what serializeLockSlice writes for the same request', () => {
-    const lock = parseUvLock(WORKSPACE_LOCK, 'uv.lock');
-    const request = { project: 'ml-service', backend: 'cu124', lockFile: 'uv.lock' } as const;
-    expect(slices.dev).toBe(serializeLockSlice(sliceLock(lock, { ...request, devGroups: 'all' })));
-    expect(slices.prod).toBe(serializeLockSlice(sliceLock(lock, { ...request, devGroups: 'none' })));
+  it('writes pretty JSON in a fixed key order, with the sorted hashes of every distribution of a package', () => {
+    expect(slices.prod.startsWith(
+      [
+        '{',
+        '  "lockFile": "uv.lock",',
+        '  "project": "ml-service",',
+        '  "backend": "cu124",',
+        '  "kind": "prod",',
+        '  "requiresPython": ">=3.11",',
+        '  "packages": [',
+        '    {',
+        '      "name": "certifi",',
+        '      "version": "2025.1.31",',
+        '      "source": "registry+https://pypi.org/simple",',
+        '      "hashes": [',
+        '        "sha256:20262536ddd98869b577044196400119e01bcd5d28b7fe3753a7811d5af6e649",',
+        '        "sha256:26a47e8ddcc743bdfa8c357a94f90b8f63994b777822d36edb522abcc44f5cdf"',
+        '      ]',
+        '    },',
+        '',
+      ].join('\n'),
+    )).toBe(true);
+    expect(slices.prod.endsWith('  ]\n}\n')).toBe(true);
+  });
+
+  it('gives a local project no hashes', () => {
+    const local = parsed(slices.prod).packages.filter((slicedPackage) => slicedPackage.source.startsWith('editable+'));
+    expect(local).toEqual([
+      { name: 'ml-service', version: '0.1.0', source: 'editable+services/ml-service', hashes: [] },
+      { name: 'shared-lib', version: '0.1.0', source: 'editable+libs/shared', hashes: [] },
+    ]);
   });
 
   it('is byte-identical across calls', () => {
@@ -63,7 +160,13 @@ describe('computeSlices from the governing lock alone', () => {
   });
 
   it('lets a missing backend extra fail with the lock named', () => {
-    expect(() => computeSlices(options({ backend: 'cu999' }), read)).toThrow(LockSliceError);
+    let thrown: unknown;
+    try {
+      computeSlices(options({ backend: 'cu999' }), read);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isPluginError(thrown, 'lock-slice') && thrown.detail).toBe('extra-not-in-lock');
     expect(() => computeSlices(options({ backend: 'cu999' }), read)).toThrow('ml-service has no extra "cu999" in uv.lock');
   });
 });
@@ -84,19 +187,29 @@ describe('computeSlices with a production lock', () => {
     expect(parsed(slices.dev)).toMatchObject({ lockFile: 'services/ml-service/uv.lock', project: 'ml-service', kind: 'dev' });
     expect(namesOf(slices.dev)).toContain('pytest');
     expect(parsed(slices.prod)).toMatchObject({ lockFile: 'services/ml-service/prod/uv.lock', project: 'prod', kind: 'prod' });
+    expect(entriesOf(slices.dev)).toEqual(ML_SERVICE_CU124_DEV);
   });
 
   it('falls back to the whole production lock when it has no extra for the backend', () => {
     const { prod } = computeSlices(prodOptions, reader(files));
-    expect(parsed(prod).backend).toBeUndefined();
-    expect(namesOf(prod)).toEqual(['click', 'colorama', 'h11', 'prod', 'uvicorn']);
-    const wholeLock = sliceLock(parseUvLock(PROD_LOCK, 'services/ml-service/prod/uv.lock'), {
-      project: 'prod',
-      backend: undefined,
-      devGroups: 'none',
+    expect(headerOf(prod)).toEqual({
       lockFile: 'services/ml-service/prod/uv.lock',
+      project: 'prod',
+      kind: 'prod',
+      requiresPython: '>=3.12',
     });
-    expect(prod).toBe(serializeLockSlice(wholeLock));
+    expect(entriesOf(prod)).toEqual([
+      `click 8.1.8 ${PYPI}`,
+      `colorama 0.4.6 ${PYPI}`,
+      `h11 0.14.0 ${PYPI}`,
+      'prod 0.1.0 virtual+.',
+      `uvicorn 0.34.0 ${PYPI}`,
+    ]);
+    // The wheel's and the sdist's hash, sorted (the lock lists the sdist first).
+    expect(parsed(prod).packages.find((slicedPackage) => slicedPackage.name === 'h11')?.hashes).toEqual([
+      'sha256:490bc26f82c0ea5fd6dda4ea3103cd48d23a843d8412903a827f01f3e264d858',
+      'sha256:c5704d1df6e1a728b05794da5b7fe8d772f6637660f83860fef0c9fc6a2cb8a6',
+    ]);
   });
 
   it('slices the production lock by backend when it has the extra', () => {

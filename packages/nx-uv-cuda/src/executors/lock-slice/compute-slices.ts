@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import { LockSliceError, serializeLockSlice, sliceLock, type LockSliceRequest } from '../../python/lock-slice';
+import { isPluginError } from '../../core/errors';
+import { serializeLockSlice, sliceLock, type LockSliceRequest } from '../../python/lock-slice';
 import { parsePyproject } from '../../python/pyproject';
 import { parseUvLock } from '../../python/uv-lock';
 import type { LockSliceOptions } from './schema';
@@ -43,7 +44,7 @@ function sliceWithOptionalBackend(lock: ReturnType<typeof parseUvLock>, request:
   try {
     return sliceLock(lock, request);
   } catch (error) {
-    if (error instanceof LockSliceError && error.code === 'extra-not-in-lock') {
+    if (isPluginError(error, 'lock-slice') && error.detail === 'extra-not-in-lock') {
       return sliceLock(lock, { ...request, backend: undefined });
     }
     throw error;

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { join } from 'node:path';
 
@@ -5,30 +6,36 @@ import { join } from 'node:path';
 export interface TaskInfo {
   workspaceRoot: string;
   projectName: string;
-  projectRoot: string;
-  targetName: string;
   /** `project:target` */
   id: string;
   /** Nx's hash of the task's inputs, when Nx computed one. */
   hash?: string;
   absolute(workspacePath: string): string;
+  /** How to make a file another target of this project writes: "`nx run ml-service:keys-cu124`". */
+  producerOf(workspacePath: string): string;
 }
 
 export function taskInfo(context: ExecutorContext): TaskInfo {
   const projectName = context.projectName ?? '';
   const targetName = context.targetName ?? '';
-  const id = `${projectName}:${targetName}`;
   const task = Object.values(context.taskGraph?.tasks ?? {}).find(
     (candidate) => candidate.target.project === projectName && candidate.target.target === targetName,
   );
+  const targets = context.projectsConfigurations?.projects[projectName]?.targets ?? {};
   return {
     workspaceRoot: context.root,
     projectName,
-    projectRoot: context.projectsConfigurations?.projects[projectName]?.root ?? '.',
-    targetName,
-    id,
+    id: `${projectName}:${targetName}`,
     // Forked executors get their task's hash in the environment; the task graph they receive has none.
     hash: task?.hash ?? process.env.NX_TASK_HASH,
     absolute: (workspacePath) => join(context.root, workspacePath),
+    producerOf: (workspacePath) => {
+      const writes = (output: string) => {
+        const path = output.replace(/^\{workspaceRoot\}\//, '');
+        return path === workspacePath || workspacePath.startsWith(`${posix.normalize(path)}/`);
+      };
+      const producer = Object.entries(targets).find(([, target]) => (target.outputs ?? []).some(writes))?.[0];
+      return producer ? `\`nx run ${projectName}:${producer}\`` : `the target that writes it`;
+    },
   };
 }

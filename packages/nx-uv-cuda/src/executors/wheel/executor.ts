@@ -1,20 +1,22 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ExecutorContext } from '@nx/devkit';
 import { workspaceDataDirectory } from 'nx/src/devkit-internals';
+import { PluginError } from '../../core/errors';
+import type { FileSource } from '../../core/file-source';
 import { checkEngine, registryHost } from '../../docker/engine';
 import { describeArgv } from '../../docker/redact';
 import { digest } from '../../keys/build-keys';
-import { interruptible, type InterruptScope } from '../../process/interruptible';
+import { loadDockerfile } from '../../model/dockerfile';
+import { requireStage } from '../../model/stages';
+import type { InterruptScope } from '../../process/interruptible';
 import { runCommand } from '../../process/run-command';
-import { resolveBuildArgs } from '../shared/build-settings';
+import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
 import { replaceFolder } from '../shared/files';
-import { fail, info } from '../shared/log';
-import { requireStage } from '../shared/require-stage';
-import { taskInfo, type TaskInfo } from '../shared/task';
-import { validateOptions } from '../shared/validate-options';
+import { info } from '../shared/log';
+import { runExecutor } from '../shared/run-executor';
+import type { TaskInfo } from '../shared/task';
 import { pullWheels, pushWheels, registryHas } from './registry-wheels';
-import { wheelExecutorSchema, type WheelExecutorOptions, type WheelOptions } from './schema';
+import { wheelExecutorSchema, type WheelOptions } from './schema';
 import { planWheel } from './wheel-plan';
 import { LocalWheelStore, registryWheelReference } from './wheel-store';
 
@@ -24,14 +26,14 @@ import { LocalWheelStore, registryWheelReference } from './wheel-store';
  * (shared by every machine), and only then the wheel stage. Files land in a temporary folder beside the output
  * and replace it only when at least one `.whl` came out.
  */
-export default async function wheelExecutor(rawOptions: WheelExecutorOptions, context: ExecutorContext) {
-  const task = taskInfo(context);
-  try {
-    const validated = validateOptions(wheelExecutorSchema, rawOptions, task.id);
-    const options = { ...validated, buildArgs: resolveBuildArgs(validated.buildFile, validated.buildArgs, task.absolute) };
-    requireStage(task.absolute(options.dockerfile), options.dockerfile, options.target);
-    if (options.exportStage) requireStage(task.absolute(options.dockerfile), options.dockerfile, options.exportStage);
-    const key = options.keyFile ? wheelKey(options.keyFile, task) : undefined;
+export default runExecutor(
+  { schema: wheelExecutorSchema, renames: BUILD_ARGS_FILE_RENAMES },
+  async ({ options: validated, task, files, scope }) => {
+    const options = { ...validated, buildArgs: resolveBuildArgs(files, task, validated.buildArgsFile, validated.buildArgs) };
+    const model = loadDockerfile(files, options.dockerfile);
+    requireStage(model, options.target, 'wheelBuild');
+    if (options.exportStage) requireStage(model, options.exportStage, 'wheelExport');
+    const key = options.keyFile ? wheelKey(files, options.keyFile, task) : undefined;
     const registryReference = key && options.registry ? registryWheelReference(options.registry, key) : undefined;
     await checkEngine({
       features: [],
@@ -42,45 +44,44 @@ export default async function wheelExecutor(rawOptions: WheelExecutorOptions, co
     const output = task.absolute(options.outputPath);
     mkdirSync(dirname(output), { recursive: true });
     const store = new LocalWheelStore(join(workspaceDataDirectory ?? join(task.workspaceRoot, '.nx', 'workspace-data'), 'nx-uv-cuda', 'wheels'));
-    return await interruptible(async (scope) => {
-      const readyDir = scope.temporary(mkdtempSync(`${output}.ready-`));
-      const stored = key ? store.get(key) : [];
-      if (stored.length > 0) {
-        info(`wheel key ${key!.slice(0, 16)}… is in the local wheel store: not compiled again`);
-        return finish(options, stored, readyDir, output, scope);
+    const readyDir = scope.temporary(mkdtempSync(`${output}.ready-`));
+    const stored = key ? store.get(key) : [];
+    if (stored.length > 0) {
+      info(`wheel key ${key!.slice(0, 16)}… is in the local wheel store: not compiled again`);
+      return finish(options, stored, readyDir, output, scope);
+    }
+    if (registryReference && (await registryHas(registryReference))) {
+      info(`wheel key ${key!.slice(0, 16)}… is in the registry (${registryReference}): not compiled again`);
+      const pulled = scope.temporary(mkdtempSync(`${output}.pull-`));
+      if (!(await pullWheels(registryReference, pulled, scope))) {
+        throw new PluginError('command', `could not fetch ${registryReference}`);
       }
-      if (registryReference && (await registryHas(registryReference))) {
-        info(`wheel key ${key!.slice(0, 16)}… is in the registry (${registryReference}): not compiled again`);
-        const pulled = scope.temporary(mkdtempSync(`${output}.pull-`));
-        if (!(await pullWheels(registryReference, pulled, scope))) return fail(`could not fetch ${registryReference}`);
-        const wheels = wheelsIn(pulled);
-        if (wheels.length === 0) return fail(`${registryReference} holds no .whl file`);
-        store.put(key!, wheels);
-        return finish(options, wheels, readyDir, output, scope);
-      }
+      const wheels = wheelsIn(pulled);
+      if (wheels.length === 0) throw new PluginError('command', `${registryReference} holds no .whl file`);
+      store.put(key!, wheels);
+      return finish(options, wheels, readyDir, output, scope);
+    }
 
-      const wheels = await compile(options, task, output, scope);
-      if (!wheels) return { success: false };
-      if (key) store.put(key, wheels);
-      const result = finish(options, wheels, readyDir, output, scope);
-      if (registryReference) {
-        info(`sharing the wheel through the registry as ${registryReference}`);
-        if (!(await pushWheels(registryReference, output, scope))) return fail(`could not push ${registryReference}`);
+    const wheels = await compile(options, task, output, scope);
+    if (key) store.put(key, wheels);
+    finish(options, wheels, readyDir, output, scope);
+    if (registryReference) {
+      info(`sharing the wheel through the registry as ${registryReference}`);
+      if (!(await pushWheels(registryReference, output, scope))) {
+        throw new PluginError('command', `could not push ${registryReference}`);
       }
-      return result;
-    });
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-}
+    }
+  },
+);
 
 /** The wheel key: the digest of the key file the keys target wrote. */
-function wheelKey(keyFile: string, task: TaskInfo): string {
-  if (!existsSync(task.absolute(keyFile))) throw new Error(`${keyFile} is missing: run the keys target of this backend first`);
-  return digest(readFileSync(task.absolute(keyFile), 'utf8'));
+function wheelKey(files: FileSource, keyFile: string, task: TaskInfo): string {
+  const text = files.read(keyFile);
+  if (text === undefined) throw new PluginError('missing-input', `${keyFile} is missing: run ${task.producerOf(keyFile)} first`);
+  return digest(text);
 }
 
-async function compile(options: WheelOptions, task: TaskInfo, output: string, scope: InterruptScope): Promise<string[] | undefined> {
+async function compile(options: WheelOptions, task: TaskInfo, output: string, scope: InterruptScope): Promise<string[]> {
   const exportDir = scope.temporary(mkdtempSync(`${output}.export-`));
   const { argv } = planWheel({
     options,
@@ -91,24 +92,25 @@ async function compile(options: WheelOptions, task: TaskInfo, output: string, sc
   });
   info(`docker ${describeArgv(argv)}`);
   const build = await runCommand('docker', argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
-  if (build.interrupted) return failed('wheel build interrupted: nothing was written');
-  if (build.exitCode !== 0) return failed(`docker buildx build failed (exit ${build.exitCode}): see docker's output above`);
+  if (build.interrupted) throw new PluginError('interrupted', 'wheel build interrupted: nothing was written');
+  if (build.exitCode !== 0) {
+    throw new PluginError('command', `docker buildx build failed (exit ${build.exitCode}): see docker's output above`);
+  }
   const root = options.exportStage ? exportDir : join(exportDir, options.wheelhouse);
   const wheels = wheelsIn(root);
   if (wheels.length === 0) {
     const where = options.exportStage ? `the whole ${options.exportStage} stage` : `${options.wheelhouse} of ${options.target}`;
-    return failed(`no .whl file came out of stage "${options.exportStage ?? options.target}" (looked in ${where})`);
+    throw new PluginError('command', `no .whl file came out of stage "${options.exportStage ?? options.target}" (looked in ${where})`);
   }
   return wheels;
 }
 
 /** Moves copies of `wheels` into place; the output then holds exactly these files. */
-function finish(options: WheelOptions, wheels: string[], readyDir: string, output: string, scope: InterruptScope) {
+function finish(options: WheelOptions, wheels: string[], readyDir: string, output: string, scope: InterruptScope): void {
   for (const wheel of wheels) copyFileSync(wheel, join(readyDir, basename(wheel)));
   replaceFolder(readyDir, output);
   scope.keep(readyDir);
   info(`${options.package} for ${options.backend}: ${wheels.map((wheel) => basename(wheel)).join(', ')} → ${options.outputPath}`);
-  return { success: true };
 }
 
 function wheelsIn(root: string): string[] {
@@ -120,9 +122,4 @@ function walk(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
-}
-
-function failed(message: string): undefined {
-  fail(message);
-  return undefined;
 }

@@ -5,7 +5,7 @@ export const wheelExecutorSchema = z
   .object({
     dockerfile: z.string().min(1),
     context: z.string().min(1),
-    /** The stage that compiles the wheel (default wheel-prod). */
+    /** The wheel-build stage: the one that compiles the wheel (default wheel-prod). */
     target: z.string().min(1),
     /** A `FROM scratch` stage holding only the wheel files; exported instead of the whole wheel stage when set. */
     exportStage: z.string().min(1).optional(),
@@ -13,11 +13,11 @@ export const wheelExecutorSchema = z
     wheelhouse: z.string().min(1).default('/wheelhouse'),
     backend: z.string().min(1),
     package: z.string().min(1).default('flash-attn'),
-    /** The keys target's build settings file: the build args resolved from pyproject.toml and the plugin options. */
-    buildFile: z.string().min(1).optional(),
+    /** The JSON file of build args the keys target resolved from pyproject.toml and the plugin options. */
+    buildArgsFile: z.string().min(1).optional(),
     /** The wheel key file: wheels are shared by every target whose key has the same content. */
     keyFile: z.string().min(1).optional(),
-    /** Extra build args, over those of the build file. */
+    /** Extra build args, over those of the build-args file. */
     buildArgs: buildArgsSchema.default({}),
     outputPath: z.string().min(1),
     registry: z.string().min(1).optional(),

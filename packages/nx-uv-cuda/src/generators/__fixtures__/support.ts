@@ -3,7 +3,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { parse as parseToml } from 'smol-toml';
-import { parseDockerfile, resolveStageRef, stageChain, type DockerfileModel } from '../../docker/dockerfile-model';
+import type { DockerfileModel } from '../../docker/dockerfile-model';
+import { parseDockerfile } from '../../docker/parse-dockerfile';
+import { resolveStageRef, stageChain } from '../../docker/stage-graph';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..', '..', '..');
 export const FIXTURE_MONOREPO = join(REPO_ROOT, 'e2e', 'fixtures', 'ml-monorepo');

@@ -1,8 +1,10 @@
 import { posix } from 'node:path';
 import { logger, visitNotIgnoredFiles, type GeneratorCallback, type Tree } from '@nx/devkit';
+import { PluginError } from '../../core/errors';
+import { CUDA_BACKEND } from '../../model/backends';
 import { normalizeName } from '../../python/names';
 import { DOCKERFILE_PATH, GENERATOR_DEFAULTS } from '../shared/defaults';
-import { GeneratorOptionsError, parseGeneratorOptions } from '../shared/options';
+import { parseGeneratorOptions } from '../shared/options';
 import {
   findPythonProjects,
   lowestPython,
@@ -12,7 +14,7 @@ import {
   type PythonProjectInfo,
   type UvLayout,
 } from '../shared/python-project';
-import { findDockerfileInTree, registeredPluginOptions } from '../shared/workspace-setup';
+import { chosenDockerfile, registeredPluginOptions } from '../shared/workspace-setup';
 import { dockerfileGeneratorSchema, type DockerfileGeneratorOptions } from './schema';
 import { dockerignoreFor, writeDockerfile, type DockerfileSpec } from './template';
 
@@ -30,19 +32,19 @@ export function addDockerfile(tree: Tree, rawOptions: DockerfileGeneratorOptions
   const options = parseGeneratorOptions(dockerfileGeneratorSchema, rawOptions, 'dockerfile');
   const project = findProject(tree, options.project);
   if (!project.name) {
-    throw new GeneratorOptionsError(`${project.pyprojectFile} has no [project] name: it is not a project nx-uv-cuda builds`);
+    throw new PluginError('options', `${project.pyprojectFile} has no [project] name: it is not a project nx-uv-cuda builds`);
   }
   const dockerfile = posix.join(project.root, DOCKERFILE_PATH);
   if (tree.exists(dockerfile) && !options.overwrite) {
-    throw new GeneratorOptionsError(`${dockerfile} already exists; pass --overwrite to replace it with the template`);
+    throw new PluginError('options', `${dockerfile} already exists; pass --overwrite to replace it with the template`);
   }
   const layout = uvLayoutFor(tree, project.root);
   assertContextIsLockFolder(tree, project, layout);
   const notes = [...layout.notes];
 
-  const cudaExtras = project.backendExtras.filter((extra) => /^cu\d{3}$/.test(extra));
+  const cudaExtras = project.backendExtras.filter((extra) => CUDA_BACKEND.test(extra));
   if (options.defaultBackend && project.backendExtras.length > 0 && !project.backendExtras.includes(options.defaultBackend)) {
-    throw new GeneratorOptionsError(
+    throw new PluginError('options', 
       `nx-uv-cuda:dockerfile options: defaultBackend: ${options.defaultBackend} is not an extra of ${project.pyprojectFile} ` +
         `(its backends: ${project.backendExtras.join(', ')})`,
     );
@@ -58,10 +60,10 @@ export function addDockerfile(tree: Tree, rawOptions: DockerfileGeneratorOptions
   const prodManifest = tree.exists(posix.join(prodRoot, 'pyproject.toml'));
   const prod = prodManifest ? readPythonProject(tree, prodRoot) : undefined;
   const hasSrc = tree.exists(posix.join(project.root, 'src')) && !tree.isFile(posix.join(project.root, 'src'));
-  const readme = project.readmeFile && tree.exists(posix.join(project.root, project.readmeFile)) ? [project.readmeFile] : [];
+  const readme = project.pyproject.readmeFile && tree.exists(posix.join(project.root, project.pyproject.readmeFile)) ? [project.pyproject.readmeFile] : [];
   const projectFiles = hasSrc ? ['pyproject.toml', ...readme, 'src'] : ['.'];
   const hasTests = hasSrc && tree.exists(posix.join(project.root, 'tests'));
-  if (flashAttn && !project.groups.includes('build')) {
+  if (flashAttn && !project.pyproject.dependencyGroupNames.includes('build')) {
     notes.push(
       `${project.pyprojectFile} has no \`build\` dependency group: the wheel stages install flash-attn's build tools ` +
         'with `uv pip install` (unpinned); a `build` group (ninja, packaging, psutil, setuptools, wheel, pip) locks them',
@@ -69,7 +71,7 @@ export function addDockerfile(tree: Tree, rawOptions: DockerfileGeneratorOptions
   }
 
   const spec: DockerfileSpec = {
-    projectName: projectNameOf(tree, project),
+    projectName: project.projectName!,
     module: moduleOf(tree, project),
     layout,
     packageName: project.normalizedName!,
@@ -82,8 +84,8 @@ export function addDockerfile(tree: Tree, rawOptions: DockerfileGeneratorOptions
       : undefined,
     lockHasFlashAttn: project.flashAttnRequirement !== undefined,
     prodManifest,
-    devBuildGroup: project.groups.includes('build'),
-    prodBuildGroup: prod ? prod.groups.includes('build') : project.groups.includes('build'),
+    devBuildGroup: project.pyproject.dependencyGroupNames.includes('build'),
+    prodBuildGroup: prod ? prod.pyproject.dependencyGroupNames.includes('build') : project.pyproject.dependencyGroupNames.includes('build'),
     projectFiles,
     devOnlyFiles: hasTests ? ['tests'] : [],
     localDependencies: localDependencies(tree, project, layout, notes),
@@ -94,7 +96,7 @@ export function addDockerfile(tree: Tree, rawOptions: DockerfileGeneratorOptions
   if (keepIgnore) notes.push(`kept the existing ${ignore.file}: check that it leaves what the Dockerfile copies in the context`);
   writeDockerfile(tree, spec, keepIgnore ? undefined : ignore);
 
-  const chosen = findDockerfileInTree(tree, project, registeredPluginOptions(tree) ?? {});
+  const chosen = chosenDockerfile(tree, project);
   if (chosen !== dockerfile) {
     notes.push(
       `nx-uv-cuda keeps building ${chosen ?? 'no Dockerfile'} for ${spec.projectName} (the first match of its dockerfile globs): ` +
@@ -120,32 +122,14 @@ function findProject(tree: Tree, wanted: string): PythonProjectInfo {
   if (tree.exists(posix.join(folder, 'pyproject.toml'))) return readPythonProject(tree, folder);
   const projects = findPythonProjects(tree, (visitor) => visitNotIgnoredFiles(tree, '.', visitor));
   const match =
-    projects.find((project) => explicitName(tree, project.root) === wanted) ??
+    projects.find((project) => project.projectName === wanted) ??
     projects.find((project) => project.normalizedName === normalizeName(wanted));
   if (match) return match;
-  const known = projects.map((project) => `${projectNameOf(tree, project)} (${project.root})`).join(', ');
-  throw new GeneratorOptionsError(
+  const known = projects.map((project) => `${project.projectName} (${project.root})`).join(', ');
+  throw new PluginError('options', 
     `nx-uv-cuda:dockerfile options: project: no Python project named or located "${wanted}"` +
       (known ? `; the workspace has: ${known}` : '; the workspace has no pyproject.toml with a [project] name'),
   );
-}
-
-function projectNameOf(tree: Tree, project: PythonProjectInfo): string {
-  return explicitName(tree, project.root) ?? project.normalizedName!;
-}
-
-function explicitName(tree: Tree, root: string): string | undefined {
-  for (const file of ['project.json', 'package.json']) {
-    const text = tree.read(posix.join(root, file), 'utf-8');
-    if (text === null) continue;
-    try {
-      const name = JSON.parse(text).name;
-      if (typeof name === 'string' && name !== '') return name;
-    } catch {
-      // Nx reports a broken project.json itself.
-    }
-  }
-  return undefined;
 }
 
 /** The package `python -m` runs: `src/<normalized_name>` when it exists, else the first package under src/. */
@@ -165,17 +149,18 @@ function moduleOf(tree: Tree, project: PythonProjectInfo): string {
  * `{ workspace = true }` sources, and `{ path = ... }` sources inside the build context.
  */
 function localDependencies(tree: Tree, project: PythonProjectInfo, layout: UvLayout, notes: string[]): string[] {
-  if (project.localSources.length === 0) return [];
+  const { names, paths } = project.localSources;
+  if (names.length === 0 && paths.length === 0) return [];
   const others = findPythonProjects(tree, (visitor) => visitNotIgnoredFiles(tree, layout.lockDir, visitor)).filter(
     (candidate) => candidate.root !== project.root,
   );
+  const sources = [
+    ...names.map((name) => ({ name, root: others.find((candidate) => candidate.normalizedName === name)?.root })),
+    ...paths.map(({ name, folder }) => ({ name, root: folder })),
+  ];
   const folders: string[] = [];
-  for (const source of project.localSources) {
-    const root =
-      source.path !== undefined
-        ? posix.normalize(posix.join(project.root, source.path))
-        : others.find((candidate) => candidate.normalizedName === source.name)?.root;
-    const relative = root === undefined ? undefined : posix.relative(layout.lockDir, root);
+  for (const source of sources) {
+    const relative = source.root === undefined ? undefined : posix.relative(layout.lockDir, source.root);
     if (relative === undefined || relative === '' || relative.startsWith('..')) {
       notes.push(
         `${source.name} (a local source of ${project.name}) is not a folder inside the build context ${layout.lockDir}: ` +
@@ -194,16 +179,16 @@ function pythonVersionOf(tree: Tree, project: PythonProjectInfo, layout: UvLayou
     const minor = pinned ? /^(3\.\d+)/.exec(pinned)?.[1] : undefined;
     if (minor) return minor;
   }
-  return lowestPython(project.requiresPython) ?? GENERATOR_DEFAULTS.pythonVersion;
+  return lowestPython(project.pyproject.requiresPython) ?? GENERATOR_DEFAULTS.pythonVersion;
 }
 
 /** The template's paths are relative to the folder of the governing uv.lock, which is the plugin's default context. */
 function assertContextIsLockFolder(tree: Tree, project: PythonProjectInfo, layout: UvLayout): void {
-  const setting = project.nxUvCuda.context ?? registeredPluginOptions(tree)?.context;
+  const setting = project.config.context ?? registeredPluginOptions(tree)?.context;
   if (typeof setting !== 'string') return;
   const contextDir = posix.normalize(posix.join(project.root, setting));
   if (contextDir !== posix.normalize(layout.lockDir)) {
-    throw new GeneratorOptionsError(
+    throw new PluginError('options', 
       `the template Dockerfile builds with the folder of ${project.name}'s uv.lock (${layout.lockDir}) as its context, ` +
         `but the context option makes it ${contextDir}: remove the context setting or adapt the Dockerfile's paths`,
     );

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { describe, expect, it } from 'vitest';
-import { parseDockerfile, resolveStageRef, type DockerfileModel } from '../../docker/dockerfile-model';
+import type { DockerfileModel } from '../../docker/dockerfile-model';
+import { parseDockerfile } from '../../docker/parse-dockerfile';
+import { resolveStageRef } from '../../docker/stage-graph';
 import {
   FIXTURE_MONOREPO,
   REPO_ROOT,

@@ -1,6 +1,6 @@
 import { join, posix } from 'node:path';
 import { generateFiles, type Tree } from '@nx/devkit';
-import { DOCKERFILE_NAME, DOCKERFILE_PATH, GENERATOR_DEFAULTS, cudaVersionOf } from '../shared/defaults';
+import { DOCKERFILE_NAME, DOCKERFILE_PATH, GENERATOR_DEFAULTS, templateCudaVersion } from '../shared/defaults';
 import type { UvLayout } from '../shared/python-project';
 
 /** Everything the template Dockerfile varies on; the generators derive it from their options and the project. */
@@ -138,7 +138,7 @@ export function templateVariables(spec: DockerfileSpec): Record<string, unknown>
     module: spec.module,
     contextDescription: contextDescription(layout),
     dockerfileInContext: inContext(DOCKERFILE_PATH),
-    cudaVersion: cudaVersionOf(spec.defaultBackend),
+    cudaVersion: templateCudaVersion(spec.defaultBackend),
     cudaVariant: GENERATOR_DEFAULTS.cudaVariant,
     ubuntuVersion: GENERATOR_DEFAULTS.ubuntuVersion,
     cmakeVersion: GENERATOR_DEFAULTS.cmakeVersion,

@@ -118,8 +118,14 @@ describe('init generator', () => {
       tree.write('svc/pyproject.toml', '[project]\nname = "svc"\n');
       tree.write('svc/Dockerfile', 'FROM scratch AS wheel-prod\nARG FLASH_ATTN_VERSION=none\n');
       expect(summarizeWorkspace(tree)[0].line).toBe(
-        'svc (svc): one backend (named after CUDA_VERSION); svc/Dockerfile: lock-<backend>, keys-<backend>, image-dev-<backend>, ship-<backend>, smoke-<backend>, and image',
+        'svc (svc): backend default; svc/Dockerfile: lock-<backend>, keys-<backend>, image-dev-<backend>, ship-<backend>, smoke-<backend>, and image',
       );
+    });
+
+    it("names the single backend of a project without backend extras after the Dockerfile's CUDA_VERSION", () => {
+      tree.write('svc/pyproject.toml', '[project]\nname = "svc"\n');
+      tree.write('svc/Dockerfile', 'ARG CUDA_VERSION=12.8.0\nFROM scratch AS wheel-prod\nARG FLASH_ATTN_VERSION=none\n');
+      expect(summarizeWorkspace(tree)[0].line).toMatch(/^svc \(svc\): backend cu128; svc\/Dockerfile: /);
     });
 
     it('reports a project it cannot read instead of failing', () => {

@@ -1,7 +1,7 @@
 import { readNxJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { resolveBackends } from '../../inference/backends';
+import { resolveBackends } from '../../model/backends';
 import { parsePyproject } from '../../python/pyproject';
 import { argDefault, contextReads, dockerfile, read, stageGraph, stageText, toml } from '../__fixtures__/support';
 import { TEMPLATE_STAGES } from '../shared/defaults';

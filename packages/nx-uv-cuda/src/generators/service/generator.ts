@@ -4,7 +4,8 @@ import { normalizeName } from '../../python/names';
 import { dockerignoreFor, writeDockerfile } from '../dockerfile/template';
 import { initialize } from '../init/generator';
 import { DOCKERFILE_NAME, DOCKERFILE_PATH, uvBuildRequirement } from '../shared/defaults';
-import { GeneratorOptionsError, parseGeneratorOptions } from '../shared/options';
+import { PluginError } from '../../core/errors';
+import { parseGeneratorOptions } from '../shared/options';
 import { uvLayoutFor, type UvLayout } from '../shared/python-project';
 import { prodPyproject, servicePyproject, workspaceRootSnippet, type PyprojectSpec } from './pyproject-text';
 import { serviceGeneratorSchema, type NormalizedServiceOptions, type ServiceGeneratorOptions } from './schema';
@@ -23,10 +24,10 @@ export function writeService(tree: Tree, rawOptions: ServiceGeneratorOptions): S
   const projectName = normalizeName(options.name);
   const projectRoot = posix.normalize(options.directory ?? posix.join('services', projectName)).replace(/\/$/, '');
   if (projectRoot === '.' || projectRoot === '') {
-    throw new GeneratorOptionsError('nx-uv-cuda:service options: directory: expected a folder below the workspace root');
+    throw new PluginError('options', 'nx-uv-cuda:service options: directory: expected a folder below the workspace root');
   }
   if (tree.exists(posix.join(projectRoot, 'pyproject.toml'))) {
-    throw new GeneratorOptionsError(
+    throw new PluginError('options', 
       `${projectRoot}/pyproject.toml already exists: to add the template Dockerfile to that project, run ` +
         `\`nx g nx-uv-cuda:dockerfile ${projectRoot}\``,
     );

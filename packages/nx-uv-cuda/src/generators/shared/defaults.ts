@@ -1,4 +1,5 @@
-import { cudaVersionFor } from '../../inference/backends';
+import { PluginError } from '../../core/errors';
+import { cudaVersionOfBackend } from '../../model/backends';
 
 /**
  * Versions the generators write. One place, so the template Dockerfile, the pyproject.toml files and the
@@ -29,9 +30,6 @@ export const TEMPLATE_STAGES = ['base', 'deps-dev', 'deps-prod', 'wheel-dev', 'w
 /** What compiling flash-attn without build isolation needs besides torch (pip runs the compile in the wheel stages). */
 export const FLASH_ATTN_BUILD_REQUIREMENTS = ['ninja>=1.11', 'packaging>=24', 'psutil>=5.9', 'setuptools>=75', 'wheel>=0.44'];
 
-/** A PyTorch CUDA backend as PyTorch names its wheel indexes: cu118, cu124, cu128, cu130, ... */
-export const CUDA_BACKEND = /^cu\d{3}$/;
-
 /**
  * torch versions published on each backend's index (download.pytorch.org/whl/<backend>), as a range the
  * resolver picks the newest from; the lock then pins it. Backends not listed get an unconstrained `torch`.
@@ -58,10 +56,10 @@ export function pytorchIndexUrl(backend: string): string {
   return `https://download.pytorch.org/whl/${backend}`;
 }
 
-/** The nvidia/cuda tag of a backend, as the plugin passes it (`cu124` → `12.4.1`). */
-export function cudaVersionOf(backend: string): string {
-  const version = cudaVersionFor(backend);
-  if (!version) throw new Error(`${backend} is not a CUDA backend (expected cuXYZ, e.g. cu124)`);
+/** The nvidia/cuda tag the template's ARG default takes for a CUDA backend (`cu124` → `12.4.1`). */
+export function templateCudaVersion(backend: string): string {
+  const version = cudaVersionOfBackend(backend);
+  if (!version) throw new PluginError('options', `${backend} is not a CUDA backend (expected cuXYZ, e.g. cu124)`);
   return version;
 }
 

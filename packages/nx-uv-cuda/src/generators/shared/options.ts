@@ -1,14 +1,7 @@
 import { z } from 'zod';
-import { formatZodIssues } from '../../config/zod-message';
-import { CUDA_BACKEND } from './defaults';
-
-/** Raised for options a generator cannot use; the message names the generator, the option and what was expected. */
-export class GeneratorOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GeneratorOptionsError';
-  }
-}
+import { PluginError } from '../../core/errors';
+import { formatZodIssues } from '../../core/zod-message';
+import { CUDA_BACKEND } from '../../model/backends';
 
 /** `--backends=cu124,cu128` reaches a generator as an array from Nx's CLI, as a string from some callers. */
 const commaSeparated = (value: unknown) =>
@@ -53,7 +46,7 @@ export const booleanFlagSchema = z.preprocess(
 export function parseGeneratorOptions<S extends z.ZodType>(schema: S, raw: unknown, generator: string): z.output<S> {
   const result = schema.safeParse(raw ?? {});
   if (!result.success) {
-    throw new GeneratorOptionsError(formatZodIssues(result.error.issues, `nx-uv-cuda:${generator} options`));
+    throw new PluginError('options', formatZodIssues(result.error.issues, `nx-uv-cuda:${generator} options`));
   }
   return result.data;
 }

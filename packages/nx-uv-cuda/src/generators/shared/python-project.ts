@@ -1,86 +1,53 @@
 import { posix } from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { minimatch } from 'minimatch';
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { isBackendExtra } from '../../inference/backends';
-import { ancestorDirs } from '../../inference/paths';
-import { normalizeName } from '../../python/names';
-import { GeneratorOptionsError } from './options';
+import type { ProjectConfig } from '../../config/project-config';
+import { compareCodeUnits } from '../../core/compare';
+import { PluginError } from '../../core/errors';
+import { treeFiles } from '../../core/file-source';
+import { ancestorDirs } from '../../core/paths';
+import { isBackendExtra } from '../../model/backends';
+import { explicitProjectName, isProdManifest, localSources, type LocalSources } from '../../model/project';
+import { parsePyproject, type PyProject } from '../../python/pyproject';
 
 /** What the generators need to know about an existing pyproject.toml (read from the Tree, not the disk). */
 export interface PythonProjectInfo {
   root: string;
   pyprojectFile: string;
+  pyproject: PyProject;
   /** `[project].name` as written; undefined for a virtual uv workspace root. */
   name?: string;
   normalizedName?: string;
-  requiresPython?: string;
+  /** The Nx name: project.json's or package.json's, else the normalized `[project].name`. */
+  projectName?: string;
   /** `[project.optional-dependencies]` keys that name a backend (cu124, cpu, ...). */
   backendExtras: string[];
-  /** `[dependency-groups]` keys, normalized. */
-  groups: string[];
   /** The flash-attn requirement, when a dependency or an extra lists one, e.g. `flash-attn==2.8.3`. */
   flashAttnRequirement?: string;
-  /** The file `[project].readme` names, when it is a file path. */
-  readmeFile?: string;
-  /** `[tool.uv.workspace]` member and exclude globs, when this file is a uv workspace root. */
-  uvWorkspace?: { members: string[]; exclude: string[] };
-  /** `[tool.nx-uv-cuda]` as written (kebab-case keys). */
-  nxUvCuda: Record<string, unknown>;
-  /** `[tool.uv.sources]` entries that are local projects: `{ workspace = true }` (by name) or `{ path = ... }`. */
-  localSources: { name: string; path?: string }[];
+  config: ProjectConfig;
+  /** Local projects it installs: `{ workspace = true }` sources by name, `{ path = ... }` sources by folder. */
+  localSources: LocalSources;
 }
 
-type Table = Record<string, unknown>;
-
-export function readTomlFile(tree: Tree, file: string): Table {
-  const text = tree.read(file, 'utf-8');
-  if (text === null) throw new GeneratorOptionsError(`${file} does not exist`);
-  try {
-    return parseToml(text) as Table;
-  } catch (error) {
-    if (error instanceof TomlError) {
-      throw new GeneratorOptionsError(`${file}:${error.line}:${error.column}: invalid TOML: ${error.message.split('\n')[0]}`);
-    }
-    throw error;
-  }
-}
-
+/** Reads `<root>/pyproject.toml` from the Tree with the plugin's own reader (so both apply the same rules). */
 export function readPythonProject(tree: Tree, root: string): PythonProjectInfo {
   const pyprojectFile = posix.join(root, 'pyproject.toml');
-  const data = readTomlFile(tree, pyprojectFile);
-  const project = table(data.project);
-  const tool = table(data.tool);
-  const uv = table(tool.uv);
-  const optional = table(project['optional-dependencies']);
-  const requirements = [...strings(project.dependencies), ...Object.values(optional).flatMap(strings)];
-  const flashAttn = requirements.find((requirement) => /^flash[-_.]attn\b/i.test(requirement.trim()));
-  const workspace = uv.workspace === undefined ? undefined : table(uv.workspace);
-  const name = typeof project.name === 'string' ? project.name : undefined;
+  const text = tree.read(pyprojectFile, 'utf-8');
+  if (text === null) throw new PluginError('options', `${pyprojectFile} does not exist`, { file: pyprojectFile });
+  const pyproject = parsePyproject(text, pyprojectFile);
+  const name = pyproject.name === undefined ? undefined : (explicitProjectName(treeFiles(tree), root) ?? pyproject.name);
   return {
     root,
     pyprojectFile,
-    name,
-    normalizedName: name === undefined ? undefined : normalizeName(name),
-    requiresPython: typeof project['requires-python'] === 'string' ? project['requires-python'] : undefined,
-    backendExtras: Object.keys(optional).filter(isBackendExtra),
-    groups: Object.keys(table(data['dependency-groups'])).map(normalizeName),
-    flashAttnRequirement: flashAttn?.trim(),
-    readmeFile: typeof project.readme === 'string' ? project.readme : undefined,
-    uvWorkspace: workspace && { members: strings(workspace.members), exclude: strings(workspace.exclude) },
-    nxUvCuda: table(tool['nx-uv-cuda']),
-    localSources: localSources(table(uv.sources)),
+    pyproject,
+    name: pyproject.displayName,
+    normalizedName: pyproject.name,
+    projectName: name,
+    backendExtras: pyproject.optionalDependencyNames.filter(isBackendExtra),
+    flashAttnRequirement: pyproject.requirements.find((requirement) => /^flash[-_.]attn\b/i.test(requirement.trim()))?.trim(),
+    config: pyproject.config,
+    localSources: localSources({ root, pyproject }),
   };
-}
-
-function localSources(sources: Table): { name: string; path?: string }[] {
-  return Object.entries(sources).flatMap(([name, value]) => {
-    const entries = (Array.isArray(value) ? value : [value]).map(table);
-    const workspace = entries.some((entry) => entry.workspace === true);
-    const path = entries.map((entry) => entry.path).find((candidate): candidate is string => typeof candidate === 'string');
-    if (workspace) return [{ name: normalizeName(name) }];
-    return path === undefined ? [] : [{ name: normalizeName(name), path }];
-  });
 }
 
 /** `flash-attn==2.8.3` → `2.8.3`; undefined for a range or no pin. */
@@ -123,7 +90,7 @@ export function uvLayoutFor(tree: Tree, projectRoot: string): UvLayout {
   let lockDir = rootDir;
   let uvWorkspaceRoot: string | undefined;
   if (workspaceDir !== undefined) {
-    const workspace = readPythonProject(tree, workspaceDir).uvWorkspace!;
+    const workspace = readPythonProject(tree, workspaceDir).pyproject.uvWorkspace!;
     const relative = posix.relative(workspaceDir, rootDir);
     const matches = (globs: string[]) => globs.some((glob) => minimatch(relative, posix.normalize(glob)));
     if (matches(workspace.members) && !matches(workspace.exclude)) {
@@ -151,8 +118,7 @@ export function uvLayoutFor(tree: Tree, projectRoot: string): UvLayout {
 }
 
 function isUvWorkspaceRoot(tree: Tree, file: string): boolean {
-  const uv = table(table(readTomlFile(tree, file).tool).uv);
-  return uv.workspace !== undefined;
+  return readPythonProject(tree, posix.dirname(file)).pyproject.uvWorkspace !== undefined;
 }
 
 /** Every folder of the Tree holding a pyproject.toml with a `[project]` name, except seed-layout prod manifests. */
@@ -163,11 +129,7 @@ export function findPythonProjects(tree: Tree, visit: (visitor: (file: string) =
   });
   const known = new Set(files);
   return files
-    .filter((file) => {
-      const dir = posix.dirname(file);
-      const isProdManifest = posix.basename(dir) === 'prod' && known.has(posix.join(posix.dirname(dir), 'pyproject.toml'));
-      return !isProdManifest;
-    })
+    .filter((file) => !isProdManifest(posix.dirname(file), (candidate) => known.has(candidate)))
     .flatMap((file) => {
       try {
         const info = readPythonProject(tree, posix.dirname(file));
@@ -176,13 +138,5 @@ export function findPythonProjects(tree: Tree, visit: (visitor: (file: string) =
         return [];
       }
     })
-    .sort((a, b) => a.root.localeCompare(b.root));
-}
-
-function table(value: unknown): Table {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Table) : {};
-}
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+    .sort((a, b) => compareCodeUnits(a.root, b.root));
 }

@@ -1,9 +1,12 @@
 import { posix } from 'node:path';
 import { readNxJson, updateNxJson, visitNotIgnoredFiles, writeJson, type Tree } from '@nx/devkit';
-import { minimatch } from 'minimatch';
-import { DEFAULT_DOCKERFILE_GLOBS, targetNamesSchema } from '../../config/plugin-options';
-import { parseDockerfile, resolveStageRef } from '../../docker/dockerfile-model';
-import { findPythonProjects, type PythonProjectInfo } from './python-project';
+import { globList, normalizePluginOptions, type NormalizedPluginOptions } from '../../config/plugin-options';
+import { compareCodeUnits } from '../../core/compare';
+import { treeFiles } from '../../core/file-source';
+import { findDockerfile } from '../../model/locate';
+import { bestEffortProjectName, readProjectModel, type ProjectModel } from '../../model/project';
+import { declaredBuildArgs, hasWheel } from '../../model/stages';
+import type { PythonProjectInfo } from './python-project';
 
 export const PLUGIN_NAME = 'nx-uv-cuda';
 
@@ -73,90 +76,63 @@ export interface ProjectSummary {
 
 /**
  * What the plugin infers from the workspace as the Tree holds it: each Python project, its backends, its
- * Dockerfile and the targets it gets. An estimate from the files (the plugin's own inference decides);
- * `nx show project <name>` shows the real thing.
+ * Dockerfile and the targets it gets, read with the plugin's own model (`nx show project <name>` shows all).
  */
 export function summarizeWorkspace(tree: Tree): ProjectSummary[] {
-  const pluginOptions = registeredPluginOptions(tree) ?? {};
-  // Invalid target names are the plugin's to report; the summary then uses the defaults.
-  const renamed = targetNamesSchema.safeParse({ ...(pluginOptions.targetNames as object | undefined) });
-  const names = renamed.success ? renamed.data : targetNamesSchema.parse({});
-  const projects = findPythonProjects(tree, (visitor) => visitNotIgnoredFiles(tree, '.', visitor));
-  return projects.flatMap((project) => {
-    if (project.nxUvCuda.enabled === false) return [];
-    const name = project.normalizedName!;
-    const where = `${name} (${project.root === '.' ? 'workspace root' : project.root})`;
+  const files = treeFiles(tree);
+  const options = summaryOptions(tree);
+  const pyprojects: string[] = [];
+  visitNotIgnoredFiles(tree, '.', (file) => {
+    if (posix.basename(file) === 'pyproject.toml') pyprojects.push(file);
+  });
+  const known = new Set(pyprojects);
+  return pyprojects.sort(compareCodeUnits).flatMap((file) => {
+    const root = posix.dirname(file);
+    const where = (name: string) => `${name} (${root === '.' ? 'workspace root' : root})`;
     try {
-      return [{ name, root: project.root, line: `${where}: ${describeProject(tree, project, pluginOptions, names)}` }];
+      const project = readProjectModel(files, file, options, (candidate) => known.has(candidate));
+      return project ? [{ name: project.name, root, line: `${where(project.name)}: ${describeProject(project)}` }] : [];
     } catch (error) {
-      return [{ name, root: project.root, line: `${where}: cannot be read: ${(error as Error).message}` }];
+      const name = bestEffortProjectName(files, file);
+      return [{ name, root, line: `${where(name)}: cannot be read: ${(error as Error).message}` }];
     }
   });
 }
 
-function describeProject(
-  tree: Tree,
-  project: PythonProjectInfo,
-  pluginOptions: Record<string, unknown>,
-  names: ReturnType<typeof targetNamesSchema.parse>,
-): string {
-  const dockerfile = findDockerfileInTree(tree, project, pluginOptions);
-  if (dockerfile === undefined) return `no Dockerfile: ${names.lock}, ${names.lockCheck}`;
-  const backends = backendsOf(project, pluginOptions);
-  const model = parseDockerfile(tree.read(dockerfile, 'utf-8') ?? '', dockerfile);
-  const wheelStage = stageOption(project, pluginOptions, 'wheel') ?? 'wheel-prod';
-  const flashDefault = [...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)].find(
-    (arg) => arg.name === 'FLASH_ATTN_VERSION',
-  )?.defaultValue;
-  const hasWheel = resolveStageRef(model, wheelStage) !== undefined && flashDefault !== 'none';
-  const keys = (names as Record<string, string>).keys;
+/** Invalid plugin options are the plugin's to report (it fails the graph); the summary then uses the defaults. */
+function summaryOptions(tree: Tree): NormalizedPluginOptions {
+  try {
+    return normalizePluginOptions(registeredPluginOptions(tree) ?? {});
+  } catch {
+    return normalizePluginOptions({});
+  }
+}
+
+function describeProject(project: ProjectModel): string {
+  const names = project.targetNames;
+  if (!project.dockerfile) return `no Dockerfile: ${names.lock}, ${names.lockCheck}`;
+  const model = project.dockerfile.model;
+  const withWheel = project.backends.some((backend) =>
+    hasWheel(model, project.stages, declaredBuildArgs(model, backend.buildArgs)),
+  );
   const perBackend = [
     names.lockSlice,
-    ...(keys ? [keys] : []),
-    ...(hasWheel ? [names.wheel] : []),
+    names.keys,
+    ...(withWheel ? [names.wheel] : []),
     names.imageDev,
     names.imageProd,
     names.smoke,
   ];
-  const backendText = backends ? `backends ${backends.join(', ')}` : 'one backend (named after CUDA_VERSION)';
-  return `${backendText}; ${dockerfile}: ${perBackend.map((target) => `${target}-<backend>`).join(', ')}, and ${names.image}`;
+  const backends = project.backends.map((backend) => backend.name);
+  return (
+    `backend${backends.length === 1 ? '' : 's'} ${backends.join(', ')}; ${project.dockerfile.file}: ` +
+    `${perBackend.map((target) => `${target}-<backend>`).join(', ')}, and ${names.image}`
+  );
 }
 
-function backendsOf(project: PythonProjectInfo, pluginOptions: Record<string, unknown>): string[] | undefined {
-  const fromList = (value: unknown) =>
-    Array.isArray(value) ? value.map(String) : value && typeof value === 'object' ? Object.keys(value) : undefined;
-  const own = fromList(project.nxUvCuda.backends);
-  if (own && own.length > 0) return own;
-  if (project.backendExtras.length > 0) return project.backendExtras;
-  const workspace = fromList(pluginOptions.backends);
-  return workspace && workspace.length > 0 ? workspace : undefined;
-}
-
-function stageOption(project: PythonProjectInfo, pluginOptions: Record<string, unknown>, key: string): string | undefined {
-  const own = project.nxUvCuda.stages as Record<string, unknown> | undefined;
-  const workspace = pluginOptions.stages as Record<string, unknown> | undefined;
-  const value = own?.[key] ?? workspace?.[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The plugin's rule, on the Tree: the first glob that matches a file (name order within a glob), no `.dockerignore`. */
-export function findDockerfileInTree(
-  tree: Tree,
-  project: PythonProjectInfo,
-  pluginOptions: Record<string, unknown> = {},
-): string | undefined {
-  const setting = project.nxUvCuda.dockerfile ?? pluginOptions.dockerfile ?? DEFAULT_DOCKERFILE_GLOBS;
-  const globs = (Array.isArray(setting) ? setting : [setting]).map(String);
-  for (const glob of globs) {
-    const dir = posix.dirname(glob);
-    const folder = posix.join(project.root, dir);
-    const match = tree
-      .children(folder)
-      .filter((name) => tree.isFile(posix.join(folder, name)))
-      .map((name) => posix.join(dir, name))
-      .filter((path) => minimatch(path, posix.normalize(glob), { dot: true }) && !path.endsWith('.dockerignore'))
-      .sort()[0];
-    if (match) return posix.join(project.root, match);
-  }
-  return undefined;
+/** The plugin's rule, on the Tree: which Dockerfile builds the project. */
+export function chosenDockerfile(tree: Tree, project: PythonProjectInfo): string | undefined {
+  const options = summaryOptions(tree);
+  const globs = project.config.dockerfile ? globList(project.config.dockerfile) : options.dockerfile;
+  return findDockerfile(treeFiles(tree), project.root, globs);
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DOCKERFILE_GLOBS, DEFAULT_WHEEL_PACKAGE } from '../config/plugin-options';
-import { normalizePluginOptions, PluginOptionsError } from './normalize-options';
+import type { PluginError } from '../core/errors';
+import { DEFAULT_DOCKERFILE_GLOBS, DEFAULT_WHEEL_PACKAGE, normalizePluginOptions } from './plugin-options';
+import { thrownPluginError } from '../__fixtures__/thrown';
 
 const PREFIX = 'nx.json plugins["nx-uv-cuda"].options: ';
 
-const DEFAULT_STAGES = { dev: 'dev', prod: 'prod', wheel: 'wheel-prod', wheels: 'wheels' };
+const DEFAULT_STAGES = { dev: 'dev', prod: 'prod', wheelBuild: 'wheel-prod', wheelExport: 'wheels' };
 const DEFAULT_TARGET_NAMES = {
   image: 'image',
   imageDev: 'image-dev',
@@ -13,23 +14,15 @@ const DEFAULT_TARGET_NAMES = {
   lock: 'lock',
   lockCheck: 'lock-check',
   lockSlice: 'lock',
+  keys: 'keys',
   smoke: 'smoke',
 };
 
-function optionsError(raw: unknown): PluginOptionsError {
-  try {
-    normalizePluginOptions(raw);
-  } catch (error) {
-    if (error instanceof PluginOptionsError) return error;
-    throw error;
-  }
-  throw new Error('expected a PluginOptionsError');
-}
+const optionsError = (raw: unknown): PluginError => thrownPluginError('options', () => normalizePluginOptions(raw));
 
 describe('normalizePluginOptions defaults', () => {
-  // toMatchObject: the normalized options may carry more than these documented keys.
   it.each([undefined, null, {}])('fills in every default for %j', (raw) => {
-    expect(normalizePluginOptions(raw)).toMatchObject({
+    expect(normalizePluginOptions(raw)).toEqual({
       dockerfile: ['docker/Dockerfile*', 'Dockerfile'],
       context: undefined,
       backends: undefined,
@@ -38,6 +31,8 @@ describe('normalizePluginOptions defaults', () => {
       targetNames: DEFAULT_TARGET_NAMES,
       registry: undefined,
       wheelPackage: 'flash-attn',
+      wheelBuildRequirements: ['setuptools', 'packaging', 'ninja', 'wheel', 'psutil'],
+      deprecations: [],
     });
     expect(DEFAULT_DOCKERFILE_GLOBS).toEqual(['docker/Dockerfile*', 'Dockerfile']);
     expect(DEFAULT_WHEEL_PACKAGE).toBe('flash-attn');
@@ -49,21 +44,29 @@ describe('normalizePluginOptions defaults', () => {
       context: '..',
       backends: { cu128: { buildArgs: { CUDA_VERSION: '12.8.1', UBUNTU: 24 } } },
       buildArgs: { CUDA_VARIANT: 'cudnn', DEBUG: false },
-      stages: { wheel: 'flash-wheel' },
+      stages: { wheelBuild: 'flash-wheel' },
       targetNames: { image: 'docker', smoke: 'smoke-test' },
       registry: '127.0.0.1:5000/ml',
       wheelPackage: 'xformers',
     });
     expect(options).toMatchObject({
-      dockerfile: 'build/Containerfile',
+      dockerfile: ['build/Containerfile'],
       context: '..',
       backends: { cu128: { buildArgs: { CUDA_VERSION: '12.8.1', UBUNTU: '24' } } },
       buildArgs: { CUDA_VARIANT: 'cudnn', DEBUG: 'false' },
-      stages: { ...DEFAULT_STAGES, wheel: 'flash-wheel' },
+      stages: { ...DEFAULT_STAGES, wheelBuild: 'flash-wheel' },
       targetNames: { ...DEFAULT_TARGET_NAMES, image: 'docker', smoke: 'smoke-test' },
       registry: '127.0.0.1:5000/ml',
       wheelPackage: 'xformers',
+      deprecations: [],
     });
+  });
+
+  it('keeps a list of Dockerfile globs as given', () => {
+    expect(normalizePluginOptions({ dockerfile: ['a/Dockerfile', 'Dockerfile'] }).dockerfile).toEqual([
+      'a/Dockerfile',
+      'Dockerfile',
+    ]);
   });
 
   it('accepts backends as a list', () => {
@@ -86,7 +89,8 @@ describe('normalizePluginOptions errors', () => {
     [{ regsitry: '127.0.0.1:5000' }, '(top level): Unrecognized key: "regsitry"'],
   ])('reports %j in one message naming the key', (raw, expected) => {
     const error = optionsError(raw);
-    expect(error.name).toBe('PluginOptionsError');
+    expect(error.name).toBe('PluginError');
+    expect(error.kind).toBe('options');
     expect(error.message.startsWith(`${PREFIX}${expected}`)).toBe(true);
     expect(error.message.split('\n')).toHaveLength(1);
   });
@@ -99,5 +103,36 @@ describe('normalizePluginOptions errors', () => {
 
   it('rejects options that are not an object', () => {
     expect(optionsError('cu124').message).toBe(`${PREFIX}(top level): expected object, received string`);
+  });
+});
+
+describe('renamed stage options', () => {
+  it('moves stages.wheel and stages.wheels to their new names, with a warning naming the old and new key', () => {
+    const options = normalizePluginOptions({ stages: { wheel: 'flash-build', wheels: 'flash-out' } });
+    expect(options.stages).toEqual({ dev: 'dev', prod: 'prod', wheelBuild: 'flash-build', wheelExport: 'flash-out' });
+    expect(options.deprecations).toEqual([
+      `${PREFIX}stages.wheel is deprecated: write stages.wheelBuild instead`,
+      `${PREFIX}stages.wheels is deprecated: write stages.wheelExport instead`,
+    ]);
+  });
+
+  it('keeps the new key when both are set, and warns that the old one is ignored', () => {
+    const options = normalizePluginOptions({ stages: { wheel: 'old-build', wheelBuild: 'new-build' } });
+    expect(options.stages.wheelBuild).toBe('new-build');
+    expect(options.deprecations).toEqual([
+      `${PREFIX}stages.wheel is deprecated and ignored here, since stages.wheelBuild is set too: remove stages.wheel`,
+    ]);
+  });
+
+  it('does not change the options object it was given', () => {
+    const raw = { stages: { wheel: 'flash-build' } };
+    normalizePluginOptions(raw);
+    expect(raw).toEqual({ stages: { wheel: 'flash-build' } });
+  });
+
+  it('still validates the value of a renamed key under its new name', () => {
+    expect(optionsError({ stages: { wheel: '' } }).message).toBe(
+      `${PREFIX}stages.wheelBuild: Too small: expected string to have >=1 characters`,
+    );
   });
 });
