@@ -97,6 +97,13 @@ describe('generators in a fresh Nx workspace', () => {
     const generated = await runNx(root, ['g', 'nx-uv-cuda:service', 'ml-service', '--backends=cu124,cu128']);
     expect(generated.exitCode, generated.all).toBe(0);
     expect(stripAnsi(generated.all)).toContain('CREATE services/ml-service/docker/Dockerfile-cu124-uv');
+    // Until `uv lock` writes uv.lock the project has its lock targets only (and says so).
+    const unlocked = await showProject(root, 'ml-service');
+    expect(Object.keys(unlocked.targets).sort()).toEqual(['lock', 'lock-check']);
+    expect(unlocked.metadata['nx-uv-cuda'].warnings).toContain(
+      'services/ml-service/uv.lock does not exist: lock targets only until `uv lock` writes it',
+    );
+    lockStandIn(root, 'services/ml-service');
 
     const project = await showProject(root, 'ml-service');
     expect(project.root).toBe('services/ml-service');
@@ -133,6 +140,7 @@ describe('generators in a fresh Nx workspace', () => {
   it('leaves the wheel targets out of a service without flash-attn', async () => {
     const generated = await runNx(root, ['g', 'nx-uv-cuda:service', 'embedder', '--backends=cu128', '--flashAttn=false']);
     expect(generated.exitCode, generated.all).toBe(0);
+    lockStandIn(root, 'services/embedder');
     const project = await showProject(root, 'embedder');
     expect(project.targets).toHaveProperty('image-prod-cu128');
     expect(project.targets).toHaveProperty('smoke-cu128');
@@ -150,6 +158,11 @@ describe('generators in a fresh Nx workspace', () => {
   });
 });
 
+/** What `uv lock` would write, as far as inference reads it (PyPI is not reachable here): a lock exists. */
+function lockStandIn(root: string, dir: string): void {
+  writeFileSync(join(root, dir, 'uv.lock'), 'version = 1\nrevision = 3\nrequires-python = ">=3.12"\n');
+}
+
 describe('generators in an existing uv monorepo', () => {
   let ws: Workspace;
 
@@ -162,8 +175,10 @@ describe('generators in an existing uv monorepo', () => {
     const result = await ws.nx(['g', 'nx-uv-cuda:init']);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.all).toContain('the plugin is already registered');
-    expect(result.all).toContain('ml-service (services/ml-service): backends cu124, cu128; services/ml-service/docker/Dockerfile-cu124-uv');
-    expect(result.all).toContain('shared (libs/shared): no Dockerfile: lock, lock-check');
+    expect(result.all).toContain(
+      'ml-service (services/ml-service): backends cu124, cu128; services/ml-service/docker/Dockerfile-cu124-uv: images dev, prod and the flash-attn wheel',
+    );
+    expect(result.all).toContain('shared (libs/shared): backend default; no Dockerfile builds it: lock, lock-check');
     expect(ws.read('nx.json')).toBe(nxJson);
   });
 

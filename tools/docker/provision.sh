@@ -28,9 +28,11 @@ ROOTFS_SUITE=bookworm
 # gcc/libc6-dev/python3-dev: the e2e tests compile a small C extension in the
 # image as a stand-in for flash-attn.
 ROOTFS_INCLUDE="python3,python3-pip,python3-setuptools,python3-wheel,python3-venv,python3-dev,gcc,libc6-dev"
+# The CPU name stands for a slim Python base (e2e/fixtures/real-layouts builds its CPU stages on it).
 DEFAULT_BASE_IMAGES=(
   nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04
   nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04
+  python:3.12-slim-bookworm
 )
 
 # Upper bounds (seconds) so that nothing can hang CI.

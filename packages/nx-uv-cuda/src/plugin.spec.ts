@@ -27,11 +27,13 @@ let createNodesV2: Plugin['createNodesV2'];
 let createDependencies: Plugin['createDependencies'];
 let logger: typeof import('nx/src/devkit-exports').logger;
 
-const DOCKERFILE = [
+/** The recipe's shape; the context is the workspace root (the uv workspace's lock), so it copies the service's own pyproject.toml. */
+const dockerfileOf = (service: string) => [
   'ARG CUDA_VERSION=12.4.1',
   'FROM nvidia/cuda:${CUDA_VERSION}-devel-ubuntu22.04 AS base',
   'FROM base AS deps',
-  'COPY pyproject.toml uv.lock ./',
+  'COPY uv.lock ./',
+  `COPY services/${service}/pyproject.toml services/${service}/`,
   'COPY libs/shared libs/shared',
   'FROM deps AS wheel-prod',
   'RUN echo compile',
@@ -41,6 +43,7 @@ const DOCKERFILE = [
   'FROM deps AS prod',
   '',
 ].join('\n');
+const DOCKERFILE = dockerfileOf('ml');
 
 const SERVICE = [
   '[project]',
@@ -123,7 +126,7 @@ beforeEach(async () => {
   write('services/ml/docker/Dockerfile', DOCKERFILE);
   write('libs/shared/pyproject.toml', '[project]\nname = "shared"\nversion = "0.1.0"\n');
   write('services/other/pyproject.toml', SERVICE.replace('ML_Service', 'other-service'));
-  write('services/other/docker/Dockerfile', DOCKERFILE);
+  write('services/other/docker/Dockerfile', dockerfileOf('other'));
   inferred.calls = 0;
   version.current = '1.0.0-test';
 });
@@ -154,8 +157,10 @@ describe('createNodes', () => {
     write('services/ml/docker/Dockerfile', DOCKERFILE.replace('FROM deps AS prod', 'FROM deps AS server'));
     const after = await nodes(ALL);
     expect(inferred.calls).toBe(4);
-    expect(after['services/ml'].targets!['image-prod-cu124'].metadata!.description).toMatch(/has no stage "prod" yet/);
-    expect(after['services/other'].targets!['image-prod-cu124'].metadata!.description).not.toMatch(/has no stage/);
+    // Without a prod stage the Dockerfile is no recipe: its leaves dev and server are its images.
+    const images = (root: string) => Object.keys(after[root].targets!).filter((name) => name.endsWith('-cu124') && name.startsWith('image-'));
+    expect(images('services/ml').sort()).toEqual(['image-dev-cu124', 'image-server-cu124']);
+    expect(images('services/other').sort()).toEqual(['image-dev-cu124', 'image-prod-cu124']);
   });
 
   it('reads a new process from the cache file, and starts cold when that file is corrupt', async () => {
@@ -232,10 +237,62 @@ describe('createNodes', () => {
   });
 });
 
+describe('createNodes: projects of one name', () => {
+  const DUPLICATE = '[project]\nname = "shared"\nversion = "0.2.0"\n';
+
+  it('keeps both in the graph: the one nearest the root keeps the name, the other is renamed after its root, said once', async () => {
+    write('services/dup/pyproject.toml', DUPLICATE);
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const files = [...ALL, 'services/dup/pyproject.toml'];
+    const first = await nodes(files);
+    expect(first['libs/shared'].name).toBe('shared');
+    expect(first['services/dup'].name).toBe('shared-services-dup');
+    const second = await nodes(files);
+    expect(second['services/dup'].name).toBe('shared-services-dup');
+    const said = warn.mock.calls.map(([message]) => String(message)).filter((message) => /projects are named "shared"/.test(message));
+    expect(said).toEqual([
+      'nx-uv-cuda: 2 projects are named "shared" (libs/shared, services/dup): libs/shared keeps the name, ' +
+        'services/dup is shared-services-dup; a project.json name chooses otherwise',
+    ]);
+  });
+
+  it('renames by path only, so a third one of the name changes no other name', async () => {
+    write('services/dup/pyproject.toml', DUPLICATE);
+    write('services/deep/x/pyproject.toml', DUPLICATE);
+    vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const two = await nodes([...ALL, 'services/dup/pyproject.toml']);
+    const three = await nodes([...ALL, 'services/deep/x/pyproject.toml', 'services/dup/pyproject.toml']);
+    expect([two['libs/shared'].name, two['services/dup'].name]).toEqual(['shared', 'shared-services-dup']);
+    expect([three['libs/shared'].name, three['services/dup'].name, three['services/deep/x'].name]).toEqual([
+      'shared',
+      'shared-services-dup',
+      'shared-services-deep-x',
+    ]);
+  });
+
+  it('links the folder a Dockerfile copies to the renamed project, under its graph name', async () => {
+    write('dup/pyproject.toml', DUPLICATE);
+    vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const projects = await nodes([...ALL, 'dup/pyproject.toml']);
+    expect([projects['dup'].name, projects['libs/shared'].name]).toEqual(['shared', 'shared-libs-shared']);
+    expect(dependencies(projects)).toEqual(expect.arrayContaining(['ml-service->shared-libs-shared', 'other-service->shared-libs-shared']));
+  });
+
+  // Suspected bug: createDependencies keys python names in one Map, so of two projects named "shared" the one
+  // inferred last takes every `shared = { workspace = true }` source: here dup/, which is not even a uv workspace
+  // member (members = services/*, libs/*), gets the edges ml-service->shared and other-service->shared.
+  it('links a workspace source to the uv workspace member of that name, whatever the order of inference', async () => {
+    write('dup/pyproject.toml', DUPLICATE);
+    vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const projects = await nodes([...ALL, 'dup/pyproject.toml']);
+    expect(dependencies(projects)).not.toContain('ml-service->shared');
+  });
+});
+
 describe('createDependencies', () => {
   it('links workspace sources and folders a Dockerfile copies', async () => {
     write('libs/other/pyproject.toml', '[project]\nname = "other-lib"\nversion = "0.1.0"\n');
-    write('services/other/docker/Dockerfile', `${DOCKERFILE}COPY libs/other libs/other\n`);
+    write('services/other/docker/Dockerfile', `${dockerfileOf('other')}COPY libs/other libs/other\n`);
     const projects = await nodes([...ALL, 'libs/other/pyproject.toml']);
     expect(dependencies(projects).sort()).toEqual(['ml-service->shared', 'other-service->other-lib', 'other-service->shared']);
   });

@@ -27,8 +27,8 @@ export const createNodes: CreateNodes<PluginOptions> = [
       pyprojectFiles.map((file) => filesReadFor(file, rawOptions)),
     );
     const known = new Set(pyprojectFiles);
-    const results: Array<readonly [string, CreateNodesResult]> = [];
-    const add = (file: string, node: ProjectConfiguration) => results.push([file, { projects: { [node.root]: node } }]);
+    const found: Array<[string, ProjectConfiguration]> = [];
+    const add = (file: string, node: ProjectConfiguration) => found.push([file, node]);
 
     for (const [index, file] of pyprojectFiles.entries()) {
       const cached = cache.get(file, hashes[index]);
@@ -51,7 +51,11 @@ export const createNodes: CreateNodes<PluginOptions> = [
     }
     cache.retainOnly(pyprojectFiles);
     cache.save();
-    return results;
+    const named = disambiguateNames(found.map(([, node]) => node));
+    return found.map(([file], index): readonly [string, CreateNodesResult] => [
+      file,
+      { projects: { [named[index].root]: named[index] } },
+    ]);
   },
 ];
 
@@ -104,6 +108,29 @@ function warnOnce(message: string): void {
 }
 
 /**
+ * Two projects of one name would fail the whole graph (Nx refuses duplicates). The one nearest the workspace root
+ * (then the first in path order) keeps the name; each other one is renamed `<name>-<its root, slugged>`, which
+ * depends only on its own path, so names stay stable as projects come and go. Said once per process.
+ */
+function disambiguateNames(nodes: ProjectConfiguration[]): ProjectConfiguration[] {
+  const byName = new Map<string, ProjectConfiguration[]>();
+  for (const node of nodes) if (node.name) byName.set(node.name, [...(byName.get(node.name) ?? []), node]);
+  const renamed = new Map<ProjectConfiguration, string>();
+  for (const [name, same] of byName) {
+    if (same.length < 2) continue;
+    const depth = (node: ProjectConfiguration) => (node.root === '.' ? 0 : node.root.split('/').length);
+    const [keeper, ...others] = [...same].sort((a, b) => depth(a) - depth(b) || (a.root < b.root ? -1 : 1));
+    for (const node of others) renamed.set(node, `${name}-${node.root.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}`);
+    warnOnce(
+      `${same.length} projects are named "${name}" (${same.map((node) => node.root).join(', ')}): ${keeper.root} keeps ` +
+        `the name, ${others.map((node) => `${node.root} is ${renamed.get(node)}`).join(', ')}; a project.json name chooses otherwise`,
+    );
+  }
+  // Copies: the nodes are the inference cache's own objects.
+  return nodes.map((node) => (renamed.has(node) ? { ...node, name: renamed.get(node) } : node));
+}
+
+/**
  * Static edges: a project depends on the workspace projects its pyproject.toml names as uv sources
  * (`{ workspace = true }` or `{ path = ... }`), and on the projects whose folders its Dockerfile copies.
  */
@@ -111,9 +138,18 @@ export const createDependencies: CreateDependencies<PluginOptions> = (rawOptions
   const cache = cacheFor(rawOptions, context.workspaceRoot);
   const rootToName = new Map(Object.entries(context.projects).map(([name, config]) => [config.root, name]));
   const inferred = cache.projects();
-  const pythonNameToProject = new Map(
-    inferred.flatMap(({ node, hints }) => (node && hints ? [[hints.pythonName, node.name ?? ''] as const] : [])),
-  );
+  // A `{ workspace = true }` source names a member of the same uv workspace: the project of that name under the
+  // same uv.lock (two projects may share a Python name elsewhere in the repository).
+  const byPythonName = new Map<string, Array<{ name?: string; lockFile: string }>>();
+  for (const { node, hints } of inferred) {
+    if (!node || !hints) continue;
+    byPythonName.set(hints.pythonName, [...(byPythonName.get(hints.pythonName) ?? []), { name: rootToName.get(node.root), lockFile: hints.lockFile }]);
+  }
+  const memberNamed = (pythonName: string, lockFile: string) => {
+    const candidates = byPythonName.get(pythonName) ?? [];
+    const sameLock = candidates.filter((candidate) => candidate.lockFile === lockFile);
+    return (sameLock.length === 1 ? sameLock[0] : candidates.length === 1 ? candidates[0] : undefined)?.name;
+  };
   const dependencies: RawProjectGraphDependency[] = [];
   const seen = new Set<string>();
   const add = (source: string | undefined, target: string | undefined, sourceFile: string) => {
@@ -126,12 +162,10 @@ export const createDependencies: CreateDependencies<PluginOptions> = (rawOptions
   for (const { node, hints } of inferred) {
     if (!node || !hints) continue;
     const source = rootToName.get(node.root);
-    for (const name of hints.workspaceSources) add(source, pythonNameToProject.get(name), hints.pyprojectFile);
+    for (const name of hints.workspaceSources) add(source, memberNamed(name, hints.lockFile), hints.pyprojectFile);
     for (const path of hints.pathSources) add(source, rootToName.get(path), hints.pyprojectFile);
-    if (hints.dockerfile) {
-      for (const path of hints.dockerfileContextPaths) {
-        add(source, projectContaining(path, rootToName), hints.dockerfile);
-      }
+    for (const dockerfile of hints.dockerfiles) {
+      for (const path of dockerfile.contextPaths) add(source, projectContaining(path, rootToName), dockerfile.file);
     }
   }
   return dependencies;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PluginError } from '../core/errors';
-import { DEFAULT_DOCKERFILE_GLOBS, DEFAULT_WHEEL_PACKAGE, normalizePluginOptions } from './plugin-options';
+import { DEFAULT_DOCKERFILE_GLOBS, DEFAULT_WHEEL_PACKAGE, DOCKERFILE_PLACES, normalizePluginOptions } from './plugin-options';
 import { thrownPluginError } from '../__fixtures__/thrown';
 
 const PREFIX = 'nx.json plugins["nx-uv-cuda"].options: ';
@@ -23,7 +23,7 @@ const optionsError = (raw: unknown): PluginError => thrownPluginError('options',
 describe('normalizePluginOptions defaults', () => {
   it.each([undefined, null, {}])('fills in every default for %j', (raw) => {
     expect(normalizePluginOptions(raw)).toEqual({
-      dockerfile: ['docker/Dockerfile*', 'Dockerfile'],
+      dockerfile: DEFAULT_DOCKERFILE_GLOBS,
       context: undefined,
       backends: undefined,
       buildArgs: undefined,
@@ -34,8 +34,38 @@ describe('normalizePluginOptions defaults', () => {
       wheelBuildRequirements: ['setuptools', 'packaging', 'ninja', 'wheel', 'psutil'],
       deprecations: [],
     });
-    expect(DEFAULT_DOCKERFILE_GLOBS).toEqual(['docker/Dockerfile*', 'Dockerfile']);
     expect(DEFAULT_WHEEL_PACKAGE).toBe('flash-attn');
+  });
+
+  it('looks for Dockerfiles under every usual name in every usual place, place by place', () => {
+    expect(DOCKERFILE_PLACES).toEqual([
+      '',
+      'docker/',
+      'docker/*/',
+      'docker/*/*/',
+      'scripts/docker/',
+      'deploy/',
+      'deploy/docker/',
+      'build/docker/',
+      'ci/docker/',
+      'containers/',
+      'container/',
+      '.docker/',
+    ]);
+    expect(DEFAULT_DOCKERFILE_GLOBS).toHaveLength(DOCKERFILE_PLACES.length * 4);
+    expect(DEFAULT_DOCKERFILE_GLOBS.slice(0, 8)).toEqual([
+      'Dockerfile*',
+      '*.Dockerfile',
+      '*.dockerfile',
+      'Containerfile*',
+      'docker/Dockerfile*',
+      'docker/*.Dockerfile',
+      'docker/*.dockerfile',
+      'docker/Containerfile*',
+    ]);
+    expect(DEFAULT_DOCKERFILE_GLOBS).toEqual(
+      expect.arrayContaining(['docker/*/*/Dockerfile*', 'scripts/docker/*.Dockerfile', '.docker/Containerfile*']),
+    );
   });
 
   it('keeps the given options and merges partial stage and target names over the defaults', () => {

@@ -47,7 +47,7 @@ export const backendsOptionSchema = z.union([
 
 export const pluginOptionsSchema = z
   .object({
-    /** Globs, relative to the project root, tried in order; the first match is the project's Dockerfile. */
+    /** Globs, relative to the project root: every file they match is one of the project's Dockerfiles. */
     dockerfile: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
     /** Build context, relative to the project root. Default: the folder holding the governing uv.lock. */
     context: z.string().min(1).optional(),
@@ -70,7 +70,10 @@ export type StageNames = z.output<typeof stageNamesSchema>;
 export type BackendsOption = z.output<typeof backendsOptionSchema>;
 export type BackendSettings = z.output<typeof backendSettingsSchema>;
 
-export const DEFAULT_DOCKERFILE_GLOBS = ['docker/Dockerfile*', 'Dockerfile'];
+/** Where real repositories keep Dockerfiles, relative to the project root: every match is one of its Dockerfiles. */
+export const DOCKERFILE_PLACES = ['', 'docker/', 'docker/*/', 'docker/*/*/', 'scripts/docker/', 'deploy/', 'deploy/docker/', 'build/docker/', 'ci/docker/', 'containers/', 'container/', '.docker/'];
+const DOCKERFILE_NAMES = ['Dockerfile*', '*.Dockerfile', '*.dockerfile', 'Containerfile*'];
+export const DEFAULT_DOCKERFILE_GLOBS = DOCKERFILE_PLACES.flatMap((place) => DOCKERFILE_NAMES.map((name) => `${place}${name}`));
 export const DEFAULT_WHEEL_PACKAGE = 'flash-attn';
 /** What a flash-attn build reads besides torch and itself. */
 export const DEFAULT_WHEEL_BUILD_REQUIREMENTS = ['setuptools', 'packaging', 'ninja', 'wheel', 'psutil'];

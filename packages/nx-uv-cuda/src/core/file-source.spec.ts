@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findDockerfile, findDockerignore, findGoverningLock } from '../model/locate';
+import { findDockerfiles, findDockerignore, findGoverningLock } from '../model/locate';
 import { diskFiles, exists, treeFiles, type FileSource } from './file-source';
 
 /** One layout, written to the disk and to a Tree. */
@@ -122,17 +122,17 @@ describe('the same rules through the disk and through a Tree', () => {
   const DEFAULT_GLOBS = ['docker/Dockerfile*', 'Dockerfile'];
 
   it.each([
-    ['services/ml', DEFAULT_GLOBS, 'services/ml/docker/Dockerfile'],
-    ['services/ml', ['docker/Dockerfile.*'], 'services/ml/docker/Dockerfile.cu128'],
-    ['services/ml', ['Dockerfile', 'docker/Dockerfile*'], 'services/ml/Dockerfile'],
-    ['services/vision', ['images/*/Dockerfile'], 'services/vision/images/cuda/Dockerfile'],
-    ['services/vision', ['**/Dockerfile'], 'services/vision/images/cuda/Dockerfile'],
-    ['services/vision', DEFAULT_GLOBS, undefined],
-    ['libs/shared', DEFAULT_GLOBS, undefined],
-    ['.', ['shared/Dockerfile.*'], 'shared/Dockerfile.recipe'],
-  ])('findDockerfile(%s, %j) is %s', (root, globs, expected) => {
-    expect(findDockerfile(disk, root, globs)).toBe(expected);
-    expect(findDockerfile(inTree, root, globs)).toBe(expected);
+    ['services/ml', DEFAULT_GLOBS, ['services/ml/docker/Dockerfile', 'services/ml/docker/Dockerfile.cu128', 'services/ml/Dockerfile']],
+    ['services/ml', ['docker/Dockerfile.*'], ['services/ml/docker/Dockerfile.cu128']],
+    ['services/ml', ['Dockerfile', 'docker/Dockerfile*'], ['services/ml/Dockerfile', 'services/ml/docker/Dockerfile', 'services/ml/docker/Dockerfile.cu128']],
+    ['services/vision', ['images/*/Dockerfile'], ['services/vision/images/cuda/Dockerfile']],
+    ['services/vision', ['**/Dockerfile'], ['services/vision/images/cuda/Dockerfile']],
+    ['services/vision', DEFAULT_GLOBS, []],
+    ['libs/shared', DEFAULT_GLOBS, []],
+    ['.', ['shared/Dockerfile.*'], ['shared/Dockerfile.recipe']],
+  ])('findDockerfiles(%s, %j) is %j', (root, globs, expected) => {
+    expect(findDockerfiles(disk, root, globs)).toEqual(expected);
+    expect(findDockerfiles(inTree, root, globs)).toEqual(expected);
   });
 
   it.each([
@@ -157,13 +157,13 @@ describe('the same rules through the disk and through a Tree', () => {
   it('finds a Dockerfile at the workspace root', () => {
     writeFileSync(join(workspace, 'Dockerfile'), 'FROM alpine\n');
     tree.write('Dockerfile', 'FROM alpine\n');
-    expect(findDockerfile(disk, '.', DEFAULT_GLOBS)).toBe('Dockerfile');
-    expect(findDockerfile(inTree, '.', DEFAULT_GLOBS)).toBe('Dockerfile');
+    expect(findDockerfiles(disk, '.', DEFAULT_GLOBS)).toEqual(['Dockerfile']);
+    expect(findDockerfiles(inTree, '.', DEFAULT_GLOBS)).toEqual(['Dockerfile']);
   });
 
   it('finds a Dockerfile that is a symbolic link on disk, as the Tree finds the file it stands for', () => {
-    expect(findDockerfile(disk, 'services/linked', DEFAULT_GLOBS)).toBe('services/linked/Dockerfile');
+    expect(findDockerfiles(disk, 'services/linked', DEFAULT_GLOBS)).toEqual(['services/linked/Dockerfile']);
     tree.write('services/linked/Dockerfile', 'FROM python:3.12 AS prod\n');
-    expect(findDockerfile(inTree, 'services/linked', DEFAULT_GLOBS)).toBe('services/linked/Dockerfile');
+    expect(findDockerfiles(inTree, 'services/linked', DEFAULT_GLOBS)).toEqual(['services/linked/Dockerfile']);
   });
 });

@@ -4,7 +4,8 @@ import { sortedEntries } from '../core/compare';
 export interface BuildxBuild {
   dockerfile: string;
   context: string;
-  target: string;
+  /** The stage to build; unset builds the final stage (BuildKit takes `--target` by name only). */
+  target?: string;
   buildArgs: Record<string, string>;
   /** Named build contexts, e.g. `wheels` → a folder of wheel files. */
   buildContexts?: Record<string, string>;
@@ -28,7 +29,7 @@ export interface BuildxBuild {
 
 /** The argv (after `docker`) of a buildx build. Deterministic: maps are emitted in key order. */
 export function buildxBuildArgv(build: BuildxBuild): string[] {
-  const argv = ['buildx', 'build', '--file', build.dockerfile, '--target', build.target];
+  const argv = ['buildx', 'build', '--file', build.dockerfile, ...(build.target ? ['--target', build.target] : [])];
   if (build.builder) argv.push('--builder', build.builder);
   if (build.progress) argv.push('--progress', build.progress);
   for (const [name, value] of sortedEntries(build.buildArgs)) argv.push('--build-arg', `${name}=${value}`);

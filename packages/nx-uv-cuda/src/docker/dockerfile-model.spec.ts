@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { PluginError } from '../core/errors';
 import type { DockerfileModel, Stage } from './dockerfile-model';
 import { parseDockerfile } from './parse-dockerfile';
-import { argsSeenBy, baseImagesOf, globalArgValues, resolveStageRef, stageChain } from './stage-graph';
+import { argsSeenBy, baseImagesOf, fromTemplate, globalArgValues, resolveStageRef, stageChain, stagesFromCanName } from './stage-graph';
 import { thrownPluginError } from '../__fixtures__/thrown';
 
 const FILE = 'services/llm/Dockerfile';
@@ -23,9 +23,9 @@ describe('parseDockerfile on the recipe', () => {
     expect(recipe.syntax).toBe('docker/dockerfile:1');
     expect(recipe.escapeChar).toBe('\\');
     expect(recipe.globalArgs).toEqual([
-      { name: 'CUDA_VERSION', defaultValue: '12.4.1' },
-      { name: 'CUDA_VARIANT', defaultValue: 'cudnn' },
-      { name: 'UBUNTU_VERSION', defaultValue: '22.04' },
+      { name: 'CUDA_VERSION', defaultValue: '12.4.1', line: 2 },
+      { name: 'CUDA_VARIANT', defaultValue: 'cudnn', line: 3 },
+      { name: 'UBUNTU_VERSION', defaultValue: '22.04', line: 4 },
     ]);
   });
 
@@ -62,13 +62,103 @@ describe('parseDockerfile on the recipe', () => {
   });
 
   it('records stage ARGs and line ranges, and keeps the exact stage text', () => {
-    expect(stage(recipe, 'wheel-prod').args).toEqual([{ name: 'FLASH_ATTN_VERSION', defaultValue: '2.7.4' }]);
+    expect(stage(recipe, 'wheel-prod').args).toEqual([{ name: 'FLASH_ATTN_VERSION', defaultValue: '2.7.4', line: 29 }]);
     const wheels = stage(recipe, 'wheels');
     expect([wheels.startLine, wheels.endLine]).toEqual([33, 34]);
     expect(wheels.text).toBe('FROM scratch AS wheels\nCOPY --from=wheel-prod /wheelhouse/ /');
     const base = stage(recipe, 'base');
     expect(base.text).toBe(recipeText.split('\n').slice(base.startLine - 1, base.endLine).join('\n'));
     expect(base.text.endsWith('WORKDIR /app')).toBe(true);
+  });
+});
+
+describe('parseDockerfile RUN commands and stage references', () => {
+  it("keeps each RUN's command with its line: flags left out, continuations joined, whitespace collapsed", () => {
+    expect(stage(recipe, 'base').runs).toEqual([
+      {
+        line: 10,
+        command: 'apt-get update && apt-get install -y --no-install-recommends python3.11 python3.11-dev git curl && rm -rf /var/lib/apt/lists/*',
+      },
+    ]);
+    expect(stage(recipe, 'deps-dev').runs).toEqual([
+      { line: 19, command: 'uv sync --locked --no-install-project --extra ${TORCH_BACKEND}' },
+    ]);
+    expect(stage(recipe, 'deps-prod').runs).toEqual([
+      { line: 25, command: 'uv sync --locked --no-dev --no-install-project --extra ${TORCH_BACKEND}' },
+    ]);
+    expect(stage(recipe, 'wheels').runs).toEqual([]);
+  });
+
+  it('leaves out several flags across continuations, and keeps a RUN without flags whole', () => {
+    const model = parse(
+      lines(
+        'FROM python:3.12 AS app',
+        'RUN --mount=type=cache,target=/root/.cache/uv \\',
+        '    --mount=type=secret,id=token \\',
+        '    uv sync   --frozen \\',
+        '      --extra=${BACKEND}',
+        'RUN echo   "a  b"',
+      ),
+    );
+    expect(model.stages[0].runs).toEqual([
+      { line: 2, command: 'uv sync --frozen --extra=${BACKEND}' },
+      { line: 6, command: 'echo "a b"' },
+    ]);
+  });
+
+  it('tells the stage FROM names (with the ARG defaults) from the stages and images --from names', () => {
+    expect(stage(recipe, 'dev')).toMatchObject({ baseRef: 'deps-dev', fromRefs: ['wheels'] });
+    expect(stage(recipe, 'wheels').fromRefs).toEqual(['wheel-prod']);
+    expect(stage(recipe, 'wheels').baseRef).toBeUndefined();
+    expect(stage(recipe, 'base')).toMatchObject({ fromRefs: ['ghcr.io/astral-sh/uv:0.5.4'] });
+    expect(stage(recipe, 'base').baseRef).toBeUndefined();
+    const model = parse(lines('ARG FLAVOR=slim', 'FROM python:3.12-slim AS slim', 'FROM alpine AS tools', 'FROM ${FLAVOR} AS app', 'COPY --from=tools /t /t'));
+    expect(model.stages[2]).toMatchObject({ baseRef: 'slim', fromRefs: ['tools'], stageRefs: ['slim', 'tools'] });
+  });
+});
+
+describe('fromTemplate and stagesFromCanName', () => {
+  const model = parse(
+    lines(
+      'ARG BACKEND=cuda',
+      'FROM nvidia/cuda:12.8.0-runtime-ubuntu22.04 AS base-cuda',
+      'FROM python:3.12-slim AS base-cpu',
+      'FROM alpine AS builder',
+      'FROM Base-${BACKEND} AS app',
+      'COPY --from=builder /b /b',
+      'FROM python:${BACKEND} AS other',
+      'FROM ${BACKEND}-${BACKEND} AS two',
+      'FROM base-cuda AS plain',
+      'FROM base-$BACKEND AS bare',
+    ),
+  );
+  const app = stage(model, 'app');
+
+  it('names the ARG of a FROM naming its stage through one ARG, and the earlier stages it can name', () => {
+    expect(fromTemplate(model, app)).toEqual({
+      arg: 'BACKEND',
+      candidates: [
+        { value: 'cuda', stage: stage(model, 'base-cuda') },
+        { value: 'cpu', stage: stage(model, 'base-cpu') },
+      ],
+    });
+    expect(fromTemplate(model, stage(model, 'bare'))?.candidates.map((candidate) => candidate.value)).toEqual(['cuda', 'cpu']);
+    expect(stagesFromCanName(model, app).map((candidate) => candidate.name)).toEqual(['base-cuda', 'base-cpu']);
+  });
+
+  it('finds none for a FROM without an ARG, with two, or naming no stage', () => {
+    expect(fromTemplate(model, stage(model, 'plain'))).toBeUndefined();
+    expect(fromTemplate(model, stage(model, 'two'))).toBeUndefined();
+    expect(fromTemplate(model, stage(model, 'other'))).toBeUndefined();
+    expect(stagesFromCanName(model, stage(model, 'other'))).toEqual([]);
+  });
+
+  it('lets stageChain follow the template with the given build args, and its default without', () => {
+    const chain = (buildArgs?: Record<string, string>) => names(stageChain(model, 'app', [], buildArgs));
+    expect(chain()).toEqual(['base-cuda', 'builder', 'app']);
+    expect(chain({})).toEqual(['base-cuda', 'builder', 'app']);
+    expect(chain({ BACKEND: 'cpu' })).toEqual(['base-cpu', 'builder', 'app']);
+    expect(names(stageChain(model, 'app', ['builder'], { BACKEND: 'cpu' }))).toEqual(['base-cpu', 'app']);
   });
 });
 
@@ -233,8 +323,18 @@ describe('parseDockerfile syntax', () => {
 
   it('reads ARG lines declaring several names, lowercases stage names and reads --platform', () => {
     const model = parse(lines('ARG A=1 B', 'from --platform=$BUILDPLATFORM golang AS Builder', 'arg B C=x'));
-    expect(model.globalArgs).toEqual([{ name: 'A', defaultValue: '1' }, { name: 'B' }]);
-    expect(model.stages[0]).toMatchObject({ name: 'builder', platform: '$BUILDPLATFORM', args: [{ name: 'B' }, { name: 'C', defaultValue: 'x' }] });
+    expect(model.globalArgs).toEqual([
+      { name: 'A', defaultValue: '1', line: 1 },
+      { name: 'B', line: 1 },
+    ]);
+    expect(model.stages[0]).toMatchObject({
+      name: 'builder',
+      platform: '$BUILDPLATFORM',
+      args: [
+        { name: 'B', line: 3 },
+        { name: 'C', defaultValue: 'x', line: 3 },
+      ],
+    });
   });
 
   it('counts lines the same in a CRLF file and normalizes the stage text', () => {

@@ -3,6 +3,14 @@
 export interface ArgDeclaration {
   name: string;
   defaultValue?: string;
+  /** 1-based line of the ARG instruction. */
+  line: number;
+}
+
+/** A RUN instruction's command as written (continuations joined, flags such as `--mount` left out). */
+export interface RunCommand {
+  line: number;
+  command: string;
 }
 
 export interface StageSource {
@@ -26,6 +34,7 @@ export interface Stage {
   platform?: string;
   args: ArgDeclaration[];
   sources: StageSource[];
+  runs: RunCommand[];
   /**
    * Every stage or context this stage reads, in order: FROM <stage>, COPY --from=<x>,
    * RUN --mount=...,from=<x>. A stage appears as its name (its index when unnamed);

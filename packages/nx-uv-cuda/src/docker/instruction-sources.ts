@@ -92,7 +92,8 @@ function parseStringArray(json: string): string[] | undefined {
   }
 }
 
-function removeLineContinuations(text: string, escapeChar: string): string {
+/** Joins the lines a Dockerfile continues with its escape character. */
+export function removeLineContinuations(text: string, escapeChar: string): string {
   const escaped = escapeChar.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
   return text.replace(new RegExp(`${escaped}[ \\t]*(\\r\\n|\\r|\\n)`, 'g'), '');
 }

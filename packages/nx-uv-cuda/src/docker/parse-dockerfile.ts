@@ -1,11 +1,11 @@
-import { Arg, DockerfileParser, From, Instruction, Keyword } from 'dockerfile-ast';
+import { Arg, DockerfileParser, From, Instruction, Keyword, Run } from 'dockerfile-ast';
 import { fileError } from '../core/errors';
 import { expandArgs } from './expand-args';
-import { lineOf, readInstruction, unquote, type InstructionReads } from './instruction-sources';
+import { lineOf, readInstruction, removeLineContinuations, unquote, type InstructionReads } from './instruction-sources';
 import { SourceText } from './source-text';
 import { globalArgValues } from './stage-graph';
 
-import type { ArgDeclaration, DockerfileModel, Stage, StageSource } from './dockerfile-model';
+import type { ArgDeclaration, DockerfileModel, RunCommand, Stage, StageSource } from './dockerfile-model';
 /** Docker's rule for `AS` names (checked after lowercasing). */
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 const KNOWN_KEYWORDS = new Set<string>(Object.values(Keyword));
@@ -102,18 +102,19 @@ function argDeclarations(arg: Arg, file: string): ArgDeclaration[] {
   if (properties.length === 0) throw fileError('dockerfile', file, lineOf(arg), 'ARG needs a name');
   // dockerfile-ast reads `ARG A B=1` like ENV's legacy `name value` form; Docker reads two declarations.
   const readAsNameValue = properties[0].getAssignmentOperator() === null && properties[0].getValue() !== null;
-  if (readAsNameValue) return arg.getArguments().map((word) => declarationOf(word.getValue()));
+  const line = lineOf(arg);
+  if (readAsNameValue) return arg.getArguments().map((word) => declarationOf(word.getValue(), line));
   return properties.map((property) => {
     const value = property.getValue();
-    return value === null ? { name: property.getName() } : { name: property.getName(), defaultValue: value };
+    return value === null ? { name: property.getName(), line } : { name: property.getName(), defaultValue: value, line };
   });
 }
 
 /** `NAME` or `NAME=value`, the value unquoted. */
-function declarationOf(word: string): ArgDeclaration {
+function declarationOf(word: string, line: number): ArgDeclaration {
   const equals = word.indexOf('=');
-  if (equals === -1) return { name: word };
-  return { name: word.slice(0, equals), defaultValue: unquote(word.slice(equals + 1)) };
+  if (equals === -1) return { name: word, line };
+  return { name: word.slice(0, equals), defaultValue: unquote(word.slice(equals + 1)), line };
 }
 
 function globalArgDefaults(globalArgs: ArgDeclaration[], escapeChar: string, file: string): Record<string, string> {
@@ -174,6 +175,7 @@ function buildStage(group: Instruction[], header: StageHeader, context: ParseCon
     ...identity,
     args: body.flatMap((instruction) => (instruction instanceof Arg ? argDeclarations(instruction, context.file) : [])),
     sources: reads.flatMap(({ sources }) => sources.map((source) => withResolvedFrom(source, context))),
+    runs: body.flatMap((instruction) => (instruction instanceof Run ? [runCommand(instruction, context)] : [])),
     stageRefs: [...new Set(references.map(({ ref }) => ref))],
     ...(baseStage ? { baseRef: refName(baseStage) } : {}),
     fromRefs: [...new Set(references.slice(baseStage ? 1 : 0).map(({ ref }) => ref))],
@@ -256,4 +258,16 @@ function assertNoCycles(built: BuiltStage[], file: string): void {
     done.add(index);
   };
   built.forEach((_, index) => visit(index));
+}
+
+/**
+ * The command text of a RUN, from the source: from the end of its flags to the end of the instruction, line
+ * continuations joined. Read from the text rather than from dockerfile-ast's arguments, which cost more to build.
+ */
+function runCommand(run: Run, context: ParseContext): RunCommand {
+  const range = run.getRange();
+  const flags = run.getFlags();
+  const start = flags.length > 0 ? flags[flags.length - 1].getRange().end : run.getInstructionRange().end;
+  const text = removeLineContinuations(context.source.slice({ start, end: range.end }), context.escapeChar);
+  return { line: lineOf(run), command: text.replace(/\s+/g, ' ').trim() };
 }

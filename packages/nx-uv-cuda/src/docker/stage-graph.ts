@@ -104,3 +104,30 @@ function globalArgsUsedByFrom(model: DockerfileModel, chain: readonly Stage[]): 
   chain.forEach((stage) => [stage.baseImage, stage.platform ?? ''].forEach(use));
   return [...used];
 }
+
+/** A FROM that names its stage through one ARG: `FROM base-${BACKEND}` → ARG BACKEND, and the stages it can name. */
+export interface FromTemplate {
+  arg: string;
+  /** Earlier stages whose name fits the template, with the ARG value that names each. */
+  candidates: Array<{ value: string; stage: Stage }>;
+}
+
+const ONE_VARIABLE = /^([^$]*)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))([^$]*)$/;
+
+export function fromTemplate(model: DockerfileModel, stage: Stage): FromTemplate | undefined {
+  const match = ONE_VARIABLE.exec(stage.baseImage);
+  if (!match) return undefined;
+  const [, prefix, braced, bare, suffix] = match;
+  const candidates = model.stages.slice(0, stage.index).flatMap((earlier) => {
+    const name = earlier.name;
+    if (!name || name.length <= prefix.length + suffix.length) return [];
+    const fits = name.startsWith(prefix.toLowerCase()) && name.endsWith(suffix.toLowerCase());
+    return fits ? [{ value: name.slice(prefix.length, name.length - suffix.length), stage: earlier }] : [];
+  });
+  return candidates.length > 0 ? { arg: braced ?? bare, candidates } : undefined;
+}
+
+/** The stages a FROM could build on, whatever value its ARG gets. */
+export function stagesFromCanName(model: DockerfileModel, stage: Stage): Stage[] {
+  return fromTemplate(model, stage)?.candidates.map((candidate) => candidate.stage) ?? [];
+}

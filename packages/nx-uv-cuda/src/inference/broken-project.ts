@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { NormalizedPluginOptions } from '../config/plugin-options';
 import type { FileSource } from '../core/file-source';
-import { resolveBackends } from '../model/backends';
+import { acceleratorRoutes, resolveBackends } from '../model/backends';
 import { bestEffortProjectName } from '../model/project';
 import { parsePyproject } from '../python/pyproject';
 
@@ -46,6 +46,8 @@ function knownBackends(files: FileSource, pyprojectFile: string, options: Normal
     const backends = resolveBackends({
       pyprojectFile,
       extras: pyproject.optionalDependencyNames,
+      groups: pyproject.dependencyGroupNames,
+      routes: acceleratorRoutes(pyproject),
       projectBackends: pyproject.config.backends,
       workspaceBackends: options.backends,
     }).map((backend) => backend.name);

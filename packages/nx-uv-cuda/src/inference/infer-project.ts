@@ -33,7 +33,9 @@ export function inferProject(
   const files = diskFiles(workspaceRoot);
   try {
     const model = readProjectModel(files, file, options, isPyprojectFile);
-    return { project: model ? cachedProject(model) : {}, warnings: model?.deprecations ?? [] };
+    if (!model) return { project: {}, warnings: [] };
+    const { project, warnings } = cachedProject(model);
+    return { project, warnings };
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));
     // One broken project must not break the graph of the others: it stays visible with failing targets.
@@ -50,10 +52,11 @@ function optionsFor(rawOptions: unknown): NormalizedPluginOptions {
   return options;
 }
 
-function cachedProject(model: ProjectModel): CachedProject {
-  const { targets, targetGroups, hasImages } = inferTargets(model);
+function cachedProject(model: ProjectModel): { project: CachedProject; warnings: string[] } {
+  const { targets, targetGroups, hasImages, explanation } = inferTargets(model);
   const backends = model.backends.map((backend) => backend.name);
-  return {
+  const dockerfiles = model.dockerfiles.map((dockerfile) => dockerfile.file);
+  const project: CachedProject = {
     node: {
       root: model.root,
       name: model.name,
@@ -63,13 +66,15 @@ function cachedProject(model: ProjectModel): CachedProject {
       metadata: {
         technologies: ['python', 'uv', 'docker', 'cuda'],
         description: hasImages
-          ? `uv project ${model.pythonName}; images built from ${model.dockerfile!.file} for ${backends.join(', ')}`
-          : `uv project ${model.pythonName}; no Dockerfile, so lock targets only`,
+          ? `uv project ${model.pythonName}; images built from ${dockerfiles.join(', ')} for ${backends.join(', ')}`
+          : `uv project ${model.pythonName}; no Dockerfile builds it, so lock targets only`,
         targetGroups,
+        'nx-uv-cuda': explanation,
       },
     },
     hints: dependencyHints(model),
   };
+  return { project, warnings: explanation.warnings };
 }
 
 function dependencyHints(model: ProjectModel): DependencyHints {
@@ -77,11 +82,12 @@ function dependencyHints(model: ProjectModel): DependencyHints {
   return {
     pythonName: model.pythonName,
     pyprojectFile: model.pyprojectFile,
+    lockFile: model.lockFile,
     workspaceSources: sources.names,
     pathSources: sources.paths.map((source) => source.folder),
-    dockerfile: model.dockerfile?.file,
-    dockerfileContextPaths: model.dockerfile
-      ? contextInputs(model.dockerfile.model.stages, { contextRoot: model.contextDir }).contextPaths
-      : [],
+    dockerfiles: model.dockerfiles.map((dockerfile) => ({
+      file: dockerfile.file,
+      contextPaths: contextInputs(dockerfile.model.stages, { contextRoot: model.contextDir }).contextPaths,
+    })),
   };
 }

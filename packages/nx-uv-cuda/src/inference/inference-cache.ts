@@ -6,13 +6,14 @@ import type { ProjectConfiguration } from '@nx/devkit';
 export interface DependencyHints {
   pythonName: string;
   pyprojectFile: string;
+  /** The governing uv.lock: workspace sources name members under the same one. */
+  lockFile: string;
   /** Normalized names of `{ workspace = true }` sources. */
   workspaceSources: string[];
   /** Workspace-relative folders of `{ path = ... }` sources. */
   pathSources: string[];
-  dockerfile?: string;
-  /** Workspace-relative paths the Dockerfile reads from its build context. */
-  dockerfileContextPaths: string[];
+  /** Each Dockerfile, with the workspace-relative paths it reads from its build context. */
+  dockerfiles: Array<{ file: string; contextPaths: string[] }>;
 }
 
 /** The inference of one pyproject.toml; empty when the file is not a project of ours. */
@@ -132,9 +133,11 @@ function isEntry(value: unknown): value is Entry {
     (isRecord(hints) &&
       typeof hints.pythonName === 'string' &&
       typeof hints.pyprojectFile === 'string' &&
+      typeof hints.lockFile === 'string' &&
       isStringArray(hints.workspaceSources) &&
       isStringArray(hints.pathSources) &&
-      isStringArray(hints.dockerfileContextPaths));
+      Array.isArray(hints.dockerfiles) &&
+      hints.dockerfiles.every((dockerfile) => isRecord(dockerfile) && typeof dockerfile.file === 'string' && isStringArray(dockerfile.contextPaths)));
   return nodeOk && hintsOk;
 }
 

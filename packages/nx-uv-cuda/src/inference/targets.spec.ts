@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { edit } from '../__fixtures__/edit';
 import { stageNamesSchema, targetNamesSchema } from '../config/plugin-options';
 import { parseDockerfile } from '../docker/parse-dockerfile';
-import { resolveBackends } from '../model/backends';
-import type { ProjectModel } from '../model/project';
+import { isPluginError } from '../core/errors';
+import { resolveBackends, type BackendSources } from '../model/backends';
+import { imageStages } from '../model/images';
+import type { ProjectDockerfile, ProjectModel } from '../model/project';
 import { parsePyproject } from '../python/pyproject';
 import { inferTargets } from './targets';
 
@@ -20,8 +22,30 @@ const PYPROJECT = [
   '',
 ].join('\n');
 
+const FILE = 'services/ml/docker/Dockerfile-cu124-uv';
+const lines = (...text: string[]) => `${text.join('\n')}\n`;
+const backendsOf = (more: Partial<BackendSources> = {}) =>
+  resolveBackends({
+    pyprojectFile: 'services/ml/pyproject.toml',
+    extras: ['cu124', 'cu128'],
+    groups: [],
+    routes: { extras: {}, groups: {} },
+    ...more,
+  });
+
+/** A Dockerfile of the project as readProjectModel finds it: its images read with the stage names given. */
+function dockerfileOf(
+  file: string,
+  text: string,
+  more: Partial<Omit<ProjectDockerfile, 'model'>> & { stages?: ProjectModel['stages'] } = {},
+): ProjectDockerfile {
+  const { stages = stageNamesSchema.parse({}), ...rest } = more;
+  const model = parseDockerfile(text, file);
+  return { file, model, label: '', backends: ['cu124', 'cu128'], ...imageStages(model, stages), ...rest };
+}
+
 function project(overrides: Partial<ProjectModel> = {}, dockerfileText = recipe): ProjectModel {
-  const file = 'services/ml/docker/Dockerfile-cu124-uv';
+  const stages = overrides.stages ?? stageNamesSchema.parse({});
   return {
     root: 'services/ml',
     name: 'ml-service',
@@ -31,13 +55,14 @@ function project(overrides: Partial<ProjectModel> = {}, dockerfileText = recipe)
     lockFile: 'services/ml/uv.lock',
     prodLockFile: 'services/ml/prod/uv.lock',
     contextDir: 'services/ml',
-    dockerfile: { file, model: parseDockerfile(dockerfileText, file) },
-    backends: resolveBackends({ pyprojectFile: 'services/ml/pyproject.toml', extras: ['cu124', 'cu128'] }),
-    stages: stageNamesSchema.parse({}),
+    dockerfiles: [dockerfileOf(FILE, dockerfileText, { stages })],
+    backends: backendsOf(),
+    stages,
     targetNames: targetNamesSchema.parse({}),
     wheelPackage: 'flash-attn',
     wheelBuildRequirements: ['setuptools'],
-    deprecations: [],
+    warnings: [],
+    skippedDockerfiles: [],
     ...overrides,
   };
 }
@@ -105,11 +130,7 @@ describe('inferTargets', () => {
   it('keeps build args and stage texts out of every target (Nx hashes all targets into each task)', () => {
     const edited = targetsOf(
       {
-        backends: resolveBackends({
-          pyprojectFile: 'services/ml/pyproject.toml',
-          extras: ['cu124', 'cu128'],
-          projectBuildArgs: { MAX_JOBS: '64', FLASH_ATTN_CUDA_ARCHS: '90' },
-        }),
+        backends: backendsOf({ projectBuildArgs: { MAX_JOBS: '64', FLASH_ATTN_CUDA_ARCHS: '90' } }),
       },
       edit(recipe, 'RUN uv pip install /wheels/*.whl && useradd app', 'RUN uv pip install /wheels/*.whl && useradd -m app'),
     );
@@ -138,13 +159,11 @@ describe('inferTargets', () => {
       context: 'services/ml',
       lockFile: 'services/ml/uv.lock',
       prodLockFile: 'services/ml/prod/uv.lock',
-      devStage: 'dev',
-      prodStage: 'prod',
       wheelBuildStage: 'wheel-prod',
       wheelExportStage: 'wheels',
       wheelPackage: 'flash-attn',
       wheelBuildRequirements: ['setuptools'],
-      workspaceBuildArgs: {
+      baseBuildArgs: {
         CUDA_VARIANT: 'cudnn',
         UBUNTU_VERSION: '22.04',
         CMAKE_VERSION: '3.26.1',
@@ -154,8 +173,10 @@ describe('inferTargets', () => {
       devLockSlice: 'dist/services/ml/locks/cu128-dev.json',
       prodLockSlice: 'dist/services/ml/locks/cu128-prod.json',
       wheelKeyFile: 'dist/services/ml/keys/cu128-wheel.json',
-      devKeyFile: 'dist/services/ml/keys/cu128-dev.json',
-      prodKeyFile: 'dist/services/ml/keys/cu128-prod.json',
+      images: [
+        { stage: 'dev', kind: 'dev', slice: 'dev', keyFile: 'dist/services/ml/keys/cu128-dev.json' },
+        { stage: 'prod', kind: 'prod', slice: 'prod', keyFile: 'dist/services/ml/keys/cu128-prod.json' },
+      ],
       buildArgsFile: 'dist/services/ml/keys/cu128-build.json',
     });
     expect(targets['keys-cu128'].options).not.toHaveProperty('pluginOptions');
@@ -165,7 +186,7 @@ describe('inferTargets', () => {
     const model = project();
     const keys = targetsOf({
       prodLockFile: undefined,
-      dockerfile: { ...model.dockerfile!, dockerignoreFile: 'services/ml/.dockerignore', dockerignoreText: 'tests\n' },
+      dockerfiles: [{ ...model.dockerfiles[0], dockerignoreFile: 'services/ml/.dockerignore', dockerignoreText: 'tests\n' }],
     })['keys-cu124'];
     expect(keys.options.dockerignore).toBe('services/ml/.dockerignore');
     expect(keys.options).not.toHaveProperty('prodLockFile');
@@ -179,10 +200,10 @@ describe('inferTargets', () => {
       example: { options: { args: ['lock', '--upgrade-package', 'torch'] } },
     });
     expect(targets['wheel-flash-attn-cu124'].metadata?.help?.example).toEqual({
-      options: { maxJobs: 8, nvccThreads: 2, cudaArchs: '90' },
+      options: { maxJobs: 8, nvccThreads: 2, cudaArchs: '90', dryRun: true },
     });
     expect(targets['smoke-cu124'].metadata?.help?.command).toBe('docker run --help');
-    expect(targets['image-prod-cu124'].metadata?.help?.example?.options).toMatchObject({ noCache: true });
+    expect(targets['image-prod-cu124'].metadata?.help?.example?.options).toMatchObject({ noCache: true, dryRun: true });
   });
 
   it('hands the wheel to the images as the wheels build context', () => {
@@ -202,12 +223,8 @@ describe('inferTargets', () => {
   });
 
   it('drops the wheel targets when FLASH_ATTN_VERSION is none', () => {
-    const backends = resolveBackends({
-      pyprojectFile: 'p',
-      extras: ['cu124'],
-      projectBuildArgs: { FLASH_ATTN_VERSION: 'none' },
-    });
-    const withoutWheel = targetsOf({ backends });
+    const backends = backendsOf({ extras: ['cu124'], projectBuildArgs: { FLASH_ATTN_VERSION: 'none' } });
+    const withoutWheel = inferTargets(project({ backends, dockerfiles: [dockerfileOf(FILE, recipe, { backends: ['cu124'] })] })).targets;
     expect(Object.keys(withoutWheel).filter((name) => name.startsWith('wheel'))).toEqual([]);
     expect(withoutWheel['image-prod-cu124'].dependsOn).toEqual(['keys-cu124']);
     expect(withoutWheel['image-prod-cu124'].options.wheelsDir).toBeUndefined();
@@ -215,12 +232,18 @@ describe('inferTargets', () => {
   });
 
   it('uses configured target and stage names', () => {
-    const renamed = targetsOf({
-      targetNames: targetNamesSchema.parse({ imageProd: 'docker-prod', wheel: 'fa-wheel', keys: 'inputs' }),
-      stages: stageNamesSchema.parse({ prod: 'runtime' }),
+    const renamed = targetsOf(
+      {
+        targetNames: targetNamesSchema.parse({ imageProd: 'docker-prod', wheel: 'fa-wheel', keys: 'inputs' }),
+        stages: stageNamesSchema.parse({ prod: 'runtime' }),
+      },
+      edit(recipe, 'FROM deps-prod AS prod', 'FROM deps-prod AS runtime'),
+    );
+    expect(renamed['docker-prod-cu124']).toMatchObject({
+      options: { target: 'runtime', kind: 'prod' },
+      dependsOn: ['inputs-cu124', 'fa-wheel-cu124'],
     });
-    expect(renamed['docker-prod-cu124']).toMatchObject({ options: { target: 'runtime' }, dependsOn: ['inputs-cu124', 'fa-wheel-cu124'] });
-    expect(renamed['docker-prod-cu124'].metadata?.description).toMatch(/has no stage "runtime"/);
+    expect(renamed['docker-prod-cu124'].metadata?.description).toMatch(/prod image \(stage runtime\)/);
   });
 
   it('uses the configured wheel-build and wheel-export stages', () => {
@@ -245,7 +268,7 @@ describe('inferTargets', () => {
   });
 
   it('gives a project without a Dockerfile only its lock targets', () => {
-    const lockOnly = inferTargets(project({ dockerfile: undefined }));
+    const lockOnly = inferTargets(project({ dockerfiles: [] }));
     expect(Object.keys(lockOnly.targets)).toEqual(['lock', 'lock-check']);
     expect(lockOnly).toMatchObject({ hasImages: false, targetGroups: { uv: ['lock', 'lock-check'] } });
   });
@@ -255,5 +278,184 @@ describe('inferTargets', () => {
       expect(target.metadata?.description).toBeTruthy();
       expect(target.metadata?.technologies).toContain('docker');
     }
+  });
+});
+
+describe('inferTargets: lock slices and image options', () => {
+  it('selects an extra backend with backend, a group backend with backendGroup', () => {
+    const extra = targetsOf()['lock-cu124'].options;
+    expect(extra).toMatchObject({ backend: 'cu124' });
+    expect(extra).not.toHaveProperty('backendGroup');
+    const backends = backendsOf({ extras: [], groups: ['cu128'] });
+    const group = inferTargets(project({ backends, dockerfiles: [dockerfileOf(FILE, recipe, { backends: ['cu128'] })] })).targets;
+    expect(group['lock-cu128'].options).toMatchObject({ backendGroup: 'cu128' });
+    expect(group['lock-cu128'].options).not.toHaveProperty('backend');
+  });
+
+  it('gives each recipe image its kind', () => {
+    expect(targetsOf()['image-dev-cu124'].options).toMatchObject({ target: 'dev', kind: 'dev', metadataFile: 'dist/services/ml/images/dev-cu124.json' });
+    expect(targetsOf()['image-prod-cu124'].options).toMatchObject({ target: 'prod', kind: 'prod' });
+  });
+});
+
+describe('inferTargets: naming', () => {
+  const INSTALLS = ['FROM python:3.12-slim AS base', 'COPY pyproject.toml uv.lock ./', 'RUN uv sync --frozen --extra ${BACKEND}', 'ARG BACKEND'];
+  const oneProduct = lines(...INSTALLS, 'FROM base AS server', 'CMD ["serve"]');
+  const twoProducts = lines(...INSTALLS, 'FROM base AS server', 'FROM base AS worker');
+  const cu128 = backendsOf({ extras: ['cu128'] });
+  const inferWith = (dockerfiles: ProjectDockerfile[], backends = cu128) => inferTargets(project({ backends, dockerfiles }));
+  const imageTargets = (targets: Record<string, unknown>) => Object.keys(targets).filter((name) => name.startsWith('image')).sort();
+
+  it('names the one product of a Dockerfile image-<backend>, with kind, key file and metadata after its stage', () => {
+    const { targets } = inferWith([dockerfileOf(FILE, oneProduct, { backends: ['cu128'] })]);
+    expect(Object.keys(targets).sort()).toEqual(['image', 'image-cu128', 'keys-cu128', 'lock', 'lock-check', 'lock-cu128']);
+    expect(targets['image-cu128'].options).toMatchObject({
+      target: 'server',
+      kind: 'server',
+      metadataFile: 'dist/services/ml/images/server-cu128.json',
+    });
+    expect(targets['image-cu128'].inputs).toEqual([{ dependentTasksOutputFiles: '**/keys/cu128-image-server.json' }]);
+    expect(targets['keys-cu128'].options.images).toEqual([
+      { stage: 'server', kind: 'image', slice: 'dev', keyFile: 'dist/services/ml/keys/cu128-image-server.json' },
+    ]);
+    expect(targets['image'].dependsOn).toEqual(['image-cu128']);
+  });
+
+  it('names several products image-<part>-<backend>', () => {
+    const { targets } = inferWith([dockerfileOf(FILE, twoProducts, { backends: ['cu128'] })]);
+    expect(imageTargets(targets)).toEqual(['image', 'image-server-cu128', 'image-worker-cu128']);
+    expect(targets['image'].dependsOn).toEqual(['image-server-cu128', 'image-worker-cu128']);
+    expect(targets['image-worker-cu128'].options).toMatchObject({ target: 'worker', kind: 'worker' });
+  });
+
+  it('puts the label of each of several Dockerfiles into its build names, one lock slice per backend', () => {
+    const main = dockerfileOf('services/ml/Dockerfile', recipe, { backends: ['cu128'] });
+    const policy = dockerfileOf('services/ml/scripts/docker/serve_policy.Dockerfile', twoProducts, { label: 'serve-policy', backends: ['cu128'] });
+    const gpu = dockerfileOf('services/ml/docker/gpu/Dockerfile', oneProduct, { label: 'gpu', backends: ['cu128'] });
+    const { targets, targetGroups } = inferWith([main, policy, gpu]);
+    expect(Object.keys(targets).filter((name) => name.startsWith('lock-'))).toEqual(['lock-check', 'lock-cu128']);
+    expect(Object.keys(targets).filter((name) => name.startsWith('keys-'))).toEqual(['keys-cu128', 'keys-serve-policy-cu128', 'keys-gpu-cu128']);
+    expect(imageTargets(targets)).toEqual([
+      'image',
+      'image-dev',
+      'image-dev-cu128',
+      'image-gpu-cu128',
+      'image-prod',
+      'image-prod-cu128',
+      'image-serve-policy-server-cu128',
+      'image-serve-policy-worker-cu128',
+    ]);
+    expect(targets['image'].dependsOn).toEqual([
+      'image-dev',
+      'image-prod',
+      'image-serve-policy-server-cu128',
+      'image-serve-policy-worker-cu128',
+      'image-gpu-cu128',
+    ]);
+    expect(targets['smoke'].dependsOn).toEqual(['smoke-cu128']);
+    expect(targets['keys-gpu-cu128'].options).toMatchObject({
+      dockerfile: 'services/ml/docker/gpu/Dockerfile',
+      buildArgsFile: 'dist/services/ml/keys/gpu-cu128-build.json',
+    });
+    expect(targets['image-serve-policy-worker-cu128'].options).toMatchObject({
+      kind: 'serve-policy-worker',
+      metadataFile: 'dist/services/ml/images/worker-serve-policy-cu128.json',
+    });
+    expect(targets['image-serve-policy-worker-cu128'].inputs).toEqual([
+      { dependentTasksOutputFiles: '**/keys/serve-policy-cu128-image-worker.json' },
+    ]);
+    expect(targetGroups['cu128']).toContain('keys-gpu-cu128');
+  });
+
+  it('drops the label where it equals the backend name', () => {
+    const backends = backendsOf({ extras: ['cu128', 'cpu'] });
+    const gpu = dockerfileOf('services/ml/docker/gpu/Dockerfile', oneProduct, { label: 'gpu', backends: ['cu128'] });
+    const cpu = dockerfileOf('services/ml/docker/cpu/Dockerfile', oneProduct, { label: 'cpu', backends: ['cpu'] });
+    const { targets } = inferWith([gpu, cpu], backends);
+    expect(imageTargets(targets)).toEqual(['image', 'image-cpu', 'image-gpu-cu128']);
+    expect(Object.keys(targets).filter((name) => name.startsWith('keys-'))).toEqual(['keys-gpu-cu128', 'keys-cpu']);
+    expect(targets['image-cpu'].options).toMatchObject({ dockerfile: 'services/ml/docker/cpu/Dockerfile', backend: 'cpu' });
+  });
+
+  it('refuses two rules that make one target name, naming both', () => {
+    // The main Dockerfile's `gpu` product and the gpu Dockerfile's only product are both image-gpu-cu128.
+    const main = dockerfileOf('services/ml/Dockerfile', lines(...INSTALLS, 'FROM base AS gpu', 'FROM base AS cpu'), { backends: ['cu128'] });
+    const gpu = dockerfileOf('services/ml/docker/gpu/Dockerfile', oneProduct, { label: 'gpu', backends: ['cu128'] });
+    let thrown: unknown;
+    try {
+      inferWith([main, gpu]);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isPluginError(thrown, 'options') && thrown.where).toEqual({ file: 'services/ml/pyproject.toml' });
+    expect((thrown as Error).message).toBe(
+      'services/ml/pyproject.toml: two targets would be named "image-gpu-cu128": the gpu image of services/ml/Dockerfile for cu128 ' +
+        'and the server image of services/ml/docker/gpu/Dockerfile for cu128; rename one with the targetNames option (nx.json) ' +
+        'or set stages / dockerfile in [tool.nx-uv-cuda]',
+    );
+    expect(() => targetsOf({ targetNames: targetNamesSchema.parse({ keys: 'image-dev' }) })).toThrow(
+      /two targets would be named "image-dev-cu124": the keys of .* for cu124 and the dev image of .* for cu124/,
+    );
+  });
+});
+
+describe('inferTargets: the explanation (metadata["nx-uv-cuda"])', () => {
+  it('says where each backend came from and its CUDA version', () => {
+    expect(inferTargets(project()).explanation.backends).toEqual([
+      { name: 'cu124', source: 'extra cu124 of services/ml/pyproject.toml', cudaVersion: '12.4.1' },
+      { name: 'cu128', source: 'extra cu128 of services/ml/pyproject.toml', cudaVersion: '12.8.0' },
+    ]);
+    const cpu = backendsOf({ extras: ['cpu'] });
+    expect(inferTargets(project({ backends: cpu, dockerfiles: [] })).explanation.backends).toEqual([
+      { name: 'cpu', source: 'extra cpu of services/ml/pyproject.toml' },
+    ]);
+  });
+
+  it('lists each image with its Dockerfile, stage, backend and explained build args', () => {
+    const { explanation } = inferTargets(project());
+    expect(explanation.images.map(({ target, dockerfile, stage, backend }) => ({ target, dockerfile, stage, backend }))).toEqual([
+      { target: 'image-dev-cu124', dockerfile: FILE, stage: 'dev', backend: 'cu124' },
+      { target: 'image-prod-cu124', dockerfile: FILE, stage: 'prod', backend: 'cu124' },
+      { target: 'image-dev-cu128', dockerfile: FILE, stage: 'dev', backend: 'cu128' },
+      { target: 'image-prod-cu128', dockerfile: FILE, stage: 'prod', backend: 'cu128' },
+    ]);
+    const prod128 = explanation.images[3];
+    expect(prod128).toMatchObject({ stageExists: true, unfilledArgs: [] });
+    expect(prod128.buildArgs.map(({ name, value, rule }) => ({ name, value, rule }))).toEqual([
+      { name: 'CMAKE_VERSION', value: '3.26.1', rule: "the recipe's default" },
+      { name: 'CUDA_VARIANT', value: 'cudnn', rule: "the recipe's default" },
+      { name: 'CUDA_VERSION', value: '12.8.0', rule: 'the CUDA version in the nvidia/cuda tag' },
+      { name: 'TORCH_BACKEND', value: 'cu128', rule: 'the ARG that `uv sync --extra` reads' },
+      { name: 'UBUNTU_VERSION', value: '22.04', rule: "the recipe's default" },
+    ]);
+    expect(explanation.warnings).toEqual([]);
+  });
+
+  it('passes on the skipped Dockerfiles and the project warnings, and warns about each unfilled ARG', () => {
+    const gappy = lines('FROM python:3.12-slim AS server', 'ARG APP_DIR', 'COPY ${APP_DIR}/pyproject.toml ./');
+    const skipped = [{ file: 'services/ml/Dockerfile.old', reason: 'its build copies no pyproject.toml of the project from the context' }];
+    const { explanation } = inferTargets(
+      project({
+        backends: backendsOf({ extras: ['cu128'] }),
+        dockerfiles: [dockerfileOf(FILE, gappy, { backends: ['cu128'] })],
+        skippedDockerfiles: skipped,
+        warnings: ['services/ml/uv.lock: something to know'],
+      }),
+    );
+    expect(explanation.skippedDockerfiles).toEqual(skipped);
+    expect(explanation.images).toEqual([
+      expect.objectContaining({ target: 'image-cu128', stage: 'server', unfilledArgs: ['APP_DIR'] }),
+    ]);
+    expect(explanation.warnings).toEqual([
+      'services/ml/uv.lock: something to know',
+      `${FILE}:2: ARG APP_DIR has no default and no rule or option sets it for cu128 (image-cu128): set build-args.APP_DIR in [tool.nx-uv-cuda]`,
+    ]);
+    const filled = inferTargets(
+      project({
+        backends: backendsOf({ extras: ['cu128'], projectBuildArgs: { APP_DIR: 'svc' } }),
+        dockerfiles: [dockerfileOf(FILE, gappy, { backends: ['cu128'] })],
+      }),
+    );
+    expect(filled.explanation.warnings).toEqual([]);
   });
 });

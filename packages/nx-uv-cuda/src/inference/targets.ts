@@ -1,14 +1,33 @@
 import { posix } from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
+import { PluginError } from '../core/errors';
 import { contextInputs } from '../docker/context-inputs';
-import type { Backend } from '../model/backends';
-import { IMAGE_KINDS, projectOutputs, type ImageKind } from '../model/outputs';
+import { stageChain } from '../docker/stage-graph';
+import { baseBuildArgs, cudaVersionOfBackend, layeredBuildArgs, type Backend } from '../model/backends';
+import { dockerfileRules, explainBuildArgs, unfilledArgs, type BuildArgSetting } from '../model/build-args';
+import type { ImageStage } from '../model/images';
+import { projectOutputs } from '../model/outputs';
 import type { ProjectDockerfile, ProjectModel } from '../model/project';
 import { declaredBuildArgs, hasWheel, hasWheelExport } from '../model/stages';
-import { resolveStageRef } from '../docker/stage-graph';
 
 const TECHNOLOGIES = ['docker', 'python', 'uv', 'cuda'];
 const PLUGIN = 'nx-uv-cuda';
+
+/** `metadata["nx-uv-cuda"]` of a project: what inference found and why, for `nx show project`. */
+export interface InferenceExplanation {
+  backends: Array<{ name: string; source: string; cudaVersion?: string }>;
+  images: Array<{
+    target: string;
+    dockerfile: string;
+    stage: string;
+    backend: string;
+    buildArgs: BuildArgSetting[];
+    stageExists: boolean;
+    unfilledArgs: string[];
+  }>;
+  skippedDockerfiles: Array<{ file: string; reason: string }>;
+  warnings: string[];
+}
 
 export interface InferredTargets {
   targets: Record<string, TargetConfiguration>;
@@ -16,29 +35,70 @@ export interface InferredTargets {
   targetGroups: Record<string, string[]>;
   /** Whether the project builds images (then it is an application). */
   hasImages: boolean;
+  explanation: InferenceExplanation;
 }
 
 /**
  * All targets of one project, keyed by target name. Pure: everything it needs is in the model.
  *
  * Nx hashes the configuration of every target of a project into each of its tasks, so nothing that an
- * ordinary edit changes (build args, stage text, file contents) is written into a target here: the
- * `keys-<backend>` task computes it from the files at run time, and the wheel and image targets hash only its
- * output. Only COPY lines shape a target (the keys target's file inputs).
+ * ordinary edit changes (the project's build args, stage text, file contents) is written into a target here: the
+ * keys task computes it from the files at run time, and the wheel and image targets hash only its output. Only
+ * COPY lines and the Dockerfile's ARG structure shape a target.
  */
 export function inferTargets(project: ProjectModel): InferredTargets {
-  const targets: Record<string, TargetConfiguration> = lockTargets(project);
-  const targetGroups: Record<string, string[]> = { uv: Object.keys(targets) };
-  // Lock slices, keys, wheels and images exist for what has a Dockerfile; a library is built into its services.
-  if (!project.dockerfile) return { targets, targetGroups, hasImages: false };
-  const dockerfile = project.dockerfile;
-  const perBackend = project.backends.map((backend) => backendTargets(project, dockerfile, backend));
-  for (const set of perBackend) {
-    Object.assign(targets, set.targets);
-    targetGroups[set.backend.name] = Object.keys(set.targets);
+  const targets = new TargetSet(project.pyprojectFile);
+  const explanation: InferenceExplanation = {
+    backends: project.backends.map((backend) => ({
+      name: backend.name,
+      source: backend.source,
+      ...(cudaVersionOfBackend(backend.torchTag ?? backend.name) && { cudaVersion: cudaVersionOfBackend(backend.torchTag ?? backend.name) }),
+    })),
+    images: [],
+    skippedDockerfiles: project.skippedDockerfiles,
+    warnings: [...project.warnings],
+  };
+  const targetGroups: Record<string, string[]> = {};
+  for (const [name, target] of Object.entries(lockTargets(project))) targets.add(name, target, 'the lock targets', 'uv');
+
+  const builds = project.dockerfiles.flatMap((dockerfile) =>
+    dockerfile.backends.map((name) => ({ dockerfile, backend: project.backends.find((backend) => backend.name === name)! })),
+  );
+  const sliced = new Set<string>();
+  const sets = builds.map(({ dockerfile, backend }) => {
+    if (!sliced.has(backend.name)) {
+      sliced.add(backend.name);
+      targets.add(`${project.targetNames.lockSlice}-${backend.name}`, lockSliceTarget(project, backend), `the lock slice of ${backend.name}`, backend.name);
+    }
+    return buildTargets(project, dockerfile, backend, targets, explanation);
+  });
+  for (const [name, target] of Object.entries(aggregateTargets(project, sets))) targets.add(name, target, 'an aggregate target');
+  for (const [name, group] of targets.groups) (targetGroups[group] ??= []).push(name);
+  return { targets: targets.all, targetGroups, hasImages: sets.some((set) => set.images.length > 0), explanation };
+}
+
+/** Target names with what made each: two rules that make one name are refused, naming both. */
+class TargetSet {
+  readonly all: Record<string, TargetConfiguration> = {};
+  readonly groups = new Map<string, string>();
+  private readonly madeBy = new Map<string, string>();
+
+  constructor(private readonly pyprojectFile: string) {}
+
+  add(name: string, target: TargetConfiguration, what: string, group?: string): void {
+    const earlier = this.madeBy.get(name);
+    if (earlier !== undefined) {
+      throw new PluginError(
+        'options',
+        `${this.pyprojectFile}: two targets would be named "${name}": ${earlier} and ${what}; ` +
+          'rename one with the targetNames option (nx.json) or set stages / dockerfile in [tool.nx-uv-cuda]',
+        { file: this.pyprojectFile },
+      );
+    }
+    this.madeBy.set(name, what);
+    this.all[name] = target;
+    if (group) this.groups.set(name, group);
   }
-  Object.assign(targets, aggregateTargets(project, perBackend));
-  return { targets, targetGroups, hasImages: true };
 }
 
 function lockTargets(project: ProjectModel): Record<string, TargetConfiguration> {
@@ -66,92 +126,122 @@ function lockTargets(project: ProjectModel): Record<string, TargetConfiguration>
   };
 }
 
-interface BackendTargetSet {
-  backend: Backend;
-  targets: Record<string, TargetConfiguration>;
-  imageTargets: Record<ImageKind, string>;
-  wheelTarget?: string;
-  smokeTarget: string;
-}
-
-function backendTargets(project: ProjectModel, dockerfile: ProjectDockerfile, backend: Backend): BackendTargetSet {
-  const names = project.targetNames;
+function lockSliceTarget(project: ProjectModel, backend: Backend): TargetConfiguration {
   const outputs = projectOutputs(project.root);
-  const keys = outputs.keys(backend.name);
-  const model = dockerfile.model;
-  const withWheel = hasWheel(model, project.stages, declaredBuildArgs(model, backend.buildArgs));
-  const lockSliceTarget = `${names.lockSlice}-${backend.name}`;
-  const keysTarget = `${names.keys}-${backend.name}`;
-  const wheelTarget = withWheel ? `${names.wheel}-${backend.name}` : undefined;
-  const imageTargets = {
-    dev: `${names.imageDev}-${backend.name}`,
-    prod: `${names.imageProd}-${backend.name}`,
-  };
-  const smokeTarget = `${names.smoke}-${backend.name}`;
-  const targets: Record<string, TargetConfiguration> = {};
-
-  targets[lockSliceTarget] = {
+  return {
     executor: `${PLUGIN}:lock-slice`,
     options: {
       lockFile: project.lockFile,
       prodLockFile: project.prodLockFile,
       project: project.pythonName,
-      backend: backend.isExtra ? backend.name : undefined,
+      ...(backend.via === 'extra' && { backend: backend.name }),
+      ...(backend.via === 'group' && { backendGroup: backend.name }),
       devOutput: outputs.lockSlice(backend.name, 'dev'),
       prodOutput: outputs.lockSlice(backend.name, 'prod'),
     },
     cache: true,
     inputs: [project.lockFile, project.prodLockFile].filter(isDefined).map((file) => `{workspaceRoot}/${file}`),
-    outputs: IMAGE_KINDS.map((kind) => `{workspaceRoot}/${outputs.lockSlice(backend.name, kind)}`),
+    outputs: (['dev', 'prod'] as const).map((slice) => `{workspaceRoot}/${outputs.lockSlice(backend.name, slice)}`),
     metadata: metadata(
       `Write the ${backend.name} slice of ${project.lockFile} (dev and prod): the packages its images install, hashed instead of the whole lock`,
     ),
   };
+}
 
-  targets[keysTarget] = {
-    executor: `${PLUGIN}:build-keys`,
-    options: {
-      pyproject: project.pyprojectFile,
-      backend: backend.name,
-      dockerfile: dockerfile.file,
-      ...(dockerfile.dockerignoreFile ? { dockerignore: dockerfile.dockerignoreFile } : {}),
-      context: project.contextDir,
-      lockFile: project.lockFile,
-      ...(project.prodLockFile ? { prodLockFile: project.prodLockFile } : {}),
-      devStage: project.stages.dev,
-      prodStage: project.stages.prod,
-      wheelBuildStage: project.stages.wheelBuild,
-      wheelExportStage: project.stages.wheelExport,
-      wheelPackage: project.wheelPackage,
-      wheelBuildRequirements: project.wheelBuildRequirements,
-      workspaceBuildArgs: backend.workspaceBuildArgs,
-      devLockSlice: outputs.lockSlice(backend.name, 'dev'),
-      prodLockSlice: outputs.lockSlice(backend.name, 'prod'),
-      wheelKeyFile: keys.wheel,
-      devKeyFile: keys.dev,
-      prodKeyFile: keys.prod,
-      buildArgsFile: keys.buildArgs,
+interface BuildTargetSet {
+  backend: Backend;
+  images: Array<{ name: string; image: ImageStage }>;
+  wheelTarget?: string;
+  smokeTarget?: string;
+}
+
+/** The keys, wheel, image and smoke targets of one Dockerfile for one backend. */
+function buildTargets(
+  project: ProjectModel,
+  dockerfile: ProjectDockerfile,
+  backend: Backend,
+  targets: TargetSet,
+  explanation: InferenceExplanation,
+): BuildTargetSet {
+  const names = project.targetNames;
+  const outputs = projectOutputs(project.root);
+  const model = dockerfile.model;
+  // `gpu-cu128` for one of several Dockerfiles, `cu128` for the main one or one named after the backend itself.
+  const label = dockerfile.label && dockerfile.label !== backend.name ? `${dockerfile.label}-` : '';
+  const build = `${label}${backend.name}`;
+  const keys = outputs.keys(build);
+  const rules = dockerfileRules(model, backend);
+  const ruleValues = Object.fromEntries(rules.map((rule) => [rule.name, rule.value]));
+  const passed = declaredBuildArgs(model, layeredBuildArgs(backend, ruleValues));
+  const withWheel = hasWheel(model, project.stages.wheelBuild, passed);
+  const lockSliceTargetName = `${names.lockSlice}-${backend.name}`;
+  const keysTarget = `${names.keys}-${build}`;
+  const wheelTarget = withWheel ? `${names.wheel}-${build}` : undefined;
+  const what = `${dockerfile.file} for ${backend.name}`;
+  const several = dockerfile.images.length > 1;
+  const images = dockerfile.images.map((image) => ({
+    image,
+    keyFile: keys.image(image.kind === 'image' ? `image-${image.part}` : image.kind),
+    name:
+      image.kind === 'dev'
+        ? `${names.imageDev}-${build}`
+        : image.kind === 'prod'
+          ? `${names.imageProd}-${build}`
+          : several
+            ? `${names.image}-${label}${image.part}-${backend.name}`
+            : `${names.image}-${build}`,
+    /** The image's name in tags (`{kind}`): unique among the project's Dockerfiles. */
+    imageName: image.kind === 'image' ? `${label}${image.part}` : image.kind,
+    /** Its name in the metadata file's path, beside `build` (which already carries the label). */
+    fileName: image.kind === 'image' ? image.part : image.kind,
+  }));
+
+  targets.add(
+    keysTarget,
+    {
+      executor: `${PLUGIN}:build-keys`,
+      options: {
+        pyproject: project.pyprojectFile,
+        backend: backend.name,
+        dockerfile: dockerfile.file,
+        ...(dockerfile.dockerignoreFile ? { dockerignore: dockerfile.dockerignoreFile } : {}),
+        context: project.contextDir,
+        lockFile: project.lockFile,
+        ...(project.prodLockFile ? { prodLockFile: project.prodLockFile } : {}),
+        wheelBuildStage: project.stages.wheelBuild,
+        wheelExportStage: project.stages.wheelExport,
+        wheelPackage: project.wheelPackage,
+        wheelBuildRequirements: project.wheelBuildRequirements,
+        baseBuildArgs: baseBuildArgs(backend, ruleValues),
+        devLockSlice: outputs.lockSlice(backend.name, 'dev'),
+        prodLockSlice: outputs.lockSlice(backend.name, 'prod'),
+        wheelKeyFile: keys.wheel,
+        images: images.map(({ image, keyFile }) => ({ stage: image.stage, kind: image.kind, slice: image.slice, keyFile })),
+        buildArgsFile: keys.buildArgs,
+      },
+      cache: true,
+      dependsOn: [lockSliceTargetName],
+      // The project's own files (pyproject.toml, Dockerfile) and what the Dockerfile's COPY lines can take: these
+      // globs change only with COPY lines, and they keep `nx affected` exact (Nx treats a changed file that matches
+      // a workspace-level input as touching the project).
+      inputs: [
+        '{projectRoot}/**/*',
+        ...(dockerfile.dockerignoreFile ? [`{workspaceRoot}/${dockerfile.dockerignoreFile}`] : []),
+        ...contextInputs(model.stages, { contextRoot: project.contextDir, dockerignore: dockerfile.dockerignoreText }).inputs,
+        '!{workspaceRoot}/dist/**/*',
+        { dependentTasksOutputFiles: `**/locks/${backend.name}-*.json` },
+      ],
+      outputs: [...(withWheel ? [keys.wheel] : []), ...images.map(({ keyFile }) => keyFile), keys.buildArgs].map(
+        (file) => `{workspaceRoot}/${file}`,
+      ),
+      metadata: metadata(
+        `Write the build keys of ${what}: for the wheel and each image, the stage texts, ARG values, base image, ` +
+          'lock packages and copied files their build reads',
+      ),
     },
-    cache: true,
-    dependsOn: [lockSliceTarget],
-    // The project's own files (pyproject.toml, Dockerfile) and what the Dockerfile's COPY lines can take: these
-    // globs change only with COPY lines, and they keep `nx affected` exact (Nx treats a changed file that matches
-    // a workspace-level input as touching the project).
-    inputs: [
-      '{projectRoot}/**/*',
-      ...(dockerfile.dockerignoreFile ? [`{workspaceRoot}/${dockerfile.dockerignoreFile}`] : []),
-      ...contextInputs(model.stages, { contextRoot: project.contextDir, dockerignore: dockerfile.dockerignoreText }).inputs,
-      '!{workspaceRoot}/dist/**/*',
-      { dependentTasksOutputFiles: `**/locks/${backend.name}-*.json` },
-    ],
-    outputs: [...(withWheel ? [keys.wheel] : []), keys.dev, keys.prod, keys.buildArgs].map(
-      (file) => `{workspaceRoot}/${file}`,
-    ),
-    metadata: metadata(
-      `Write the ${backend.name} build keys: for the wheel and each image, the stage texts, ARG values, base image, ` +
-        'lock packages and copied files their build reads',
-    ),
-  };
+    `the keys of ${what}`,
+    backend.name,
+  );
 
   const common = {
     dockerfile: dockerfile.file,
@@ -162,81 +252,125 @@ function backendTargets(project: ProjectModel, dockerfile: ProjectDockerfile, ba
   };
 
   if (wheelTarget) {
-    targets[wheelTarget] = {
-      executor: `${PLUGIN}:wheel`,
-      options: {
-        ...common,
-        target: project.stages.wheelBuild,
-        exportStage: hasWheelExport(model, project.stages) ? project.stages.wheelExport : undefined,
-        package: project.wheelPackage,
-        keyFile: keys.wheel,
-        outputPath: outputs.wheels(backend.name),
+    targets.add(
+      wheelTarget,
+      {
+        executor: `${PLUGIN}:wheel`,
+        options: {
+          ...common,
+          target: project.stages.wheelBuild,
+          exportStage: hasWheelExport(model, project.stages) ? project.stages.wheelExport : undefined,
+          package: project.wheelPackage,
+          keyFile: keys.wheel,
+          outputPath: outputs.wheels(build),
+        },
+        cache: true,
+        dependsOn: [keysTarget],
+        inputs: [{ dependentTasksOutputFiles: `**/keys/${build}-wheel.json` }],
+        outputs: [`{workspaceRoot}/${outputs.wheels(build)}`],
+        metadata: metadata(
+          `Compile the ${project.wheelPackage} wheel of ${what} once per wheel key (stage ${project.stages.wheelBuild}); image builds reuse it`,
+          'docker buildx build --help',
+          { options: { maxJobs: 8, nvccThreads: 2, cudaArchs: '90', dryRun: true } },
+        ),
       },
-      cache: true,
-      dependsOn: [keysTarget],
-      inputs: [{ dependentTasksOutputFiles: `**/keys/${backend.name}-wheel.json` }],
-      outputs: [`{workspaceRoot}/${outputs.wheels(backend.name)}`],
-      metadata: metadata(
-        `Compile the ${project.wheelPackage} wheel for ${backend.name} once per wheel key (stage ${project.stages.wheelBuild}); image builds reuse it`,
-        'docker buildx build --help',
-        { options: { maxJobs: 8, nvccThreads: 2, cudaArchs: '90' } },
-      ),
-    };
+      `the wheel of ${what}`,
+      backend.name,
+    );
   }
 
-  for (const kind of IMAGE_KINDS) {
-    const stage = project.stages[kind];
-    targets[imageTargets[kind]] = {
-      executor: `${PLUGIN}:image`,
-      options: {
-        ...common,
-        target: stage,
-        kind,
-        ...(wheelTarget ? { wheelsContext: project.stages.wheelExport, wheelsDir: outputs.wheels(backend.name) } : {}),
-        metadataFile: outputs.image(backend.name, kind),
+  const explained = explainBuildArgs(model, backend, rules);
+  for (const { name, image, keyFile, imageName, fileName } of images) {
+    const metadataFile = outputs.image(build, fileName);
+    targets.add(
+      name,
+      {
+        executor: `${PLUGIN}:image`,
+        options: {
+          ...common,
+          // BuildKit names targets by stage name only: an unnamed final stage is built by giving none.
+          ...(/^\d+$/.test(image.stage) ? {} : { target: image.stage }),
+          kind: imageName,
+          ...(wheelTarget ? { wheelsContext: project.stages.wheelExport, wheelsDir: outputs.wheels(build) } : {}),
+          metadataFile,
+        },
+        // A pushed image lives in the registry, so Nx may replay its metadata; a loaded one lives only in this
+        // engine, so the executor checks the engine for the task-hash tag instead of trusting Nx's cache.
+        cache: project.registry !== undefined,
+        dependsOn: [keysTarget, ...(wheelTarget ? [wheelTarget] : [])],
+        inputs: [{ dependentTasksOutputFiles: `**/keys/${posix.basename(keyFile)}` }],
+        outputs: [`{workspaceRoot}/${metadataFile}`],
+        metadata: metadata(
+          `Build the ${image.kind === 'image' ? `${image.part} stage` : `${image.kind} image (stage ${image.stage})`} of ${what}`,
+          'docker buildx build --help',
+          { options: { dryRun: true, noCache: true, progress: 'plain', tags: ['{registry}/{project}:{kind}-{backend}-{gitSha}'] } },
+        ),
       },
-      // A pushed image lives in the registry, so Nx may replay its metadata; a loaded one lives only in this
-      // engine, so the executor checks the engine for the task-hash tag instead of trusting Nx's cache.
-      cache: project.registry !== undefined,
-      dependsOn: [keysTarget, ...(wheelTarget ? [wheelTarget] : [])],
-      inputs: [{ dependentTasksOutputFiles: `**/keys/${backend.name}-${kind}.json` }],
-      outputs: [`{workspaceRoot}/${outputs.image(backend.name, kind)}`],
-      metadata: metadata(
-        `Build the ${kind} image (stage ${stage}) for ${backend.name}` +
-          (resolveStageRef(model, stage) ? '' : ` — ${dockerfile.file} has no stage "${stage}" yet`),
-        'docker buildx build --help',
-        { options: { noCache: true, progress: 'plain', tags: ['{registry}/{project}:{kind}-{backend}-{gitSha}'] } },
-      ),
-    };
+      `the ${image.part} image of ${what}`,
+      backend.name,
+    );
+    const chain = stageChain(model, image.stage, wheelTarget ? [project.stages.wheelExport] : [], passed);
+    const gaps = unfilledArgs(model, chain, passed);
+    for (const gap of gaps) {
+      explanation.warnings.push(
+        `${dockerfile.file}:${gap.line}: ARG ${gap.name} has no default and no rule or option sets it for ${backend.name} ` +
+          `(${name}): set build-args.${gap.name} in [tool.nx-uv-cuda]`,
+      );
+    }
+    explanation.images.push({
+      target: name,
+      dockerfile: dockerfile.file,
+      stage: image.stage,
+      backend: backend.name,
+      buildArgs: explained,
+      stageExists: true,
+      unfilledArgs: gaps.map((gap) => gap.name),
+    });
   }
 
-  targets[smokeTarget] = {
-    executor: `${PLUGIN}:smoke`,
-    options: {
-      imageMetadata: outputs.image(backend.name, 'prod'),
-      ...(project.smokeCommand ? { command: project.smokeCommand } : {}),
-    },
-    cache: false,
-    dependsOn: [imageTargets.prod],
-    metadata: metadata(`Run a check command in the ${backend.name} prod image`, 'docker run --help', {
-      options: { command: ['python', '-c', 'import torch; print(torch.cuda.is_available())'], gpus: 'all' },
-    }),
-  };
-  return { backend, targets, imageTargets, wheelTarget, smokeTarget };
+  const prod = images.find(({ image }) => image.kind === 'prod');
+  let smokeTarget: string | undefined;
+  if (prod) {
+    smokeTarget = `${names.smoke}-${build}`;
+    targets.add(
+      smokeTarget,
+      {
+        executor: `${PLUGIN}:smoke`,
+        options: {
+          imageMetadata: outputs.image(build, 'prod'),
+          ...(project.smokeCommand ? { command: project.smokeCommand } : {}),
+        },
+        cache: false,
+        dependsOn: [prod.name],
+        metadata: metadata(`Run a check command in the prod image of ${what}`, 'docker run --help', {
+          options: { command: ['python', '-c', 'import torch; print(torch.cuda.is_available())'], gpus: 'all' },
+        }),
+      },
+      `the smoke run of ${what}`,
+      backend.name,
+    );
+  }
+  return { backend, images, wheelTarget, smokeTarget };
 }
 
-function aggregateTargets(project: ProjectModel, sets: BackendTargetSet[]): Record<string, TargetConfiguration> {
+function aggregateTargets(project: ProjectModel, sets: BuildTargetSet[]): Record<string, TargetConfiguration> {
   const names = project.targetNames;
-  const collect = (pick: (set: BackendTargetSet) => string | undefined) => sets.map(pick).filter(isDefined);
+  const collect = (pick: (set: BuildTargetSet) => Array<string | undefined>) => sets.flatMap(pick).filter(isDefined);
+  const ofKind = (kind: ImageStage['kind']) => (set: BuildTargetSet) =>
+    set.images.filter(({ image }) => image.kind === kind).map(({ name }) => name);
   const aggregates: Record<string, TargetConfiguration> = {};
   const add = (name: string, dependsOn: string[], description: string) => {
     if (dependsOn.length > 0) aggregates[name] = { executor: 'nx:noop', dependsOn, metadata: metadata(description) };
   };
-  add(names.imageDev, collect((set) => set.imageTargets.dev), 'Build the dev images of every backend');
-  add(names.imageProd, collect((set) => set.imageTargets.prod), 'Build the prod images of every backend');
-  add(names.image, [names.imageDev, names.imageProd].filter((name) => name in aggregates), 'Build every image');
-  add(names.wheel, collect((set) => set.wheelTarget), `Compile the ${project.wheelPackage} wheel of every backend`);
-  add(names.smoke, collect((set) => set.smokeTarget), 'Smoke-test the prod image of every backend');
+  add(names.imageDev, collect(ofKind('dev')), 'Build the dev images of every backend');
+  add(names.imageProd, collect(ofKind('prod')), 'Build the prod images of every backend');
+  add(
+    names.image,
+    [...[names.imageDev, names.imageProd].filter((name) => name in aggregates), ...collect(ofKind('image'))],
+    'Build every image',
+  );
+  add(names.wheel, collect((set) => [set.wheelTarget]), `Compile the ${project.wheelPackage} wheel of every backend`);
+  add(names.smoke, collect((set) => [set.smokeTarget]), 'Smoke-test the prod image of every backend');
   return aggregates;
 }
 

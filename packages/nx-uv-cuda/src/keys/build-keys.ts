@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { StageNames } from '../config/plugin-options';
 import { compareCodeUnits } from '../core/compare';
 import type { DockerfileModel, Stage } from '../docker/dockerfile-model';
 import { argsSeenBy, baseImagesOf, globalArgValues, stageChain } from '../docker/stage-graph';
@@ -15,9 +14,18 @@ export interface SliceFile {
   data: LockSliceFile;
 }
 
+/** One image a key is written for: its stage, its kind (`dev`, `prod`, `image`) and the slice it installs. */
+export interface KeyedImage {
+  stage: string;
+  kind: string;
+  slice: 'dev' | 'prod';
+}
+
 export interface BuildKeyInputs {
   model: DockerfileModel;
-  stages: StageNames;
+  /** The stage that compiles the wheel and the export stage that stands for it as a named context. */
+  wheelStages: { build: string; export: string };
+  images: readonly KeyedImage[];
   /** The build args passed to buildx (the Dockerfile's declared ones). */
   buildArgs: Record<string, string>;
   /** Set when the project has a wheel target. */
@@ -42,15 +50,15 @@ export interface WheelKey extends StageKey {
 }
 
 export interface ImageKey extends StageKey {
-  kind: 'dev' | 'prod';
+  kind: string;
   lockSlice: string;
   wheel?: string;
 }
 
 export interface BuildKeys {
   wheel?: WheelKey;
-  dev: ImageKey;
-  prod: ImageKey;
+  /** In the order of `images`. */
+  images: ImageKey[];
 }
 
 /**
@@ -62,16 +70,16 @@ export interface BuildKeys {
 export function computeBuildKeys(inputs: BuildKeyInputs): BuildKeys {
   const wheel = inputs.wheel ? wheelKey(inputs, inputs.wheel) : undefined;
   const wheelDigest = wheel ? digest(serializeKey(wheel)) : undefined;
-  const imageKey = (kind: 'dev' | 'prod'): ImageKey => {
-    const stages = stageChain(inputs.model, inputs.stages[kind], wheel ? [inputs.stages.wheelExport] : [], inputs.buildArgs);
+  const imageKey = (image: KeyedImage): ImageKey => {
+    const stages = stageChain(inputs.model, image.stage, wheel ? [inputs.wheelStages.export] : [], inputs.buildArgs);
     return {
-      kind,
+      kind: image.kind,
       ...stageKey(inputs, stages, false),
-      lockSlice: digest(inputs.slices[kind].text),
+      lockSlice: digest(inputs.slices[image.slice].text),
       ...(wheelDigest ? { wheel: wheelDigest } : {}),
     };
   };
-  return { ...(wheel ? { wheel } : {}), dev: imageKey('dev'), prod: imageKey('prod') };
+  return { ...(wheel ? { wheel } : {}), images: inputs.images.map(imageKey) };
 }
 
 function wheelKey(inputs: BuildKeyInputs, wheel: { package: string; buildRequirements: string[] }): WheelKey {
@@ -86,7 +94,7 @@ function wheelKey(inputs: BuildKeyInputs, wheel: { package: string; buildRequire
   return {
     kind: 'wheel',
     package: wheel.package,
-    ...stageKey(inputs, stageChain(inputs.model, inputs.stages.wheelBuild, [], inputs.buildArgs), true),
+    ...stageKey(inputs, stageChain(inputs.model, inputs.wheelStages.build, [], inputs.buildArgs), true),
     requiresPython: inputs.slices.prod.data.requiresPython,
     packages: [...packages.entries()].sort(([a], [b]) => compareCodeUnits(a, b)).map(([, pkg]) => pkg),
   };

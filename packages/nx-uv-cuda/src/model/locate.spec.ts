@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diskFiles, type FileSource } from '../core/file-source';
-import { findDockerfile, findDockerignore, findGoverningLock } from './locate';
+import { DEFAULT_DOCKERFILE_GLOBS } from '../config/plugin-options';
+import { findDockerfiles, findDockerignore, findGoverningLock } from './locate';
 
-const DEFAULT_GLOBS = ['docker/Dockerfile*', 'Dockerfile'];
+/** The defaults before every usual place counted. */
+const OLD_GLOBS = ['docker/Dockerfile*', 'Dockerfile'];
 
 let workspace: string;
 let files: FileSource;
@@ -68,44 +70,102 @@ describe('findGoverningLock', () => {
   });
 });
 
-describe('findDockerfile', () => {
-  it('takes the first glob that matches, in name order within the glob, never a .dockerignore', () => {
-    expect(findDockerfile(files, 'services/ml', DEFAULT_GLOBS)).toBe('services/ml/docker/Dockerfile');
-    expect(findDockerfile(files, 'services/ml', ['docker/Dockerfile.*'])).toBe('services/ml/docker/Dockerfile.a-cpu');
-    expect(findDockerfile(files, 'services/ml', ['docker/*.dockerignore', 'Dockerfile'])).toBe('services/ml/Dockerfile');
+describe('findDockerfiles', () => {
+  it('finds every match, in glob order then path order, each once', () => {
+    expect(findDockerfiles(files, 'services/ml', OLD_GLOBS)).toEqual([
+      'services/ml/docker/Dockerfile',
+      'services/ml/docker/Dockerfile.a-cpu',
+      'services/ml/docker/Dockerfile.b-rocm',
+      'services/ml/docker/Dockerfile.cu128',
+      'services/ml/Dockerfile',
+    ]);
+    expect(findDockerfiles(files, 'services/ml', ['Dockerfile', 'docker/*.cu128', 'docker/*'])).toEqual([
+      'services/ml/Dockerfile',
+      'services/ml/docker/Dockerfile.cu128',
+      'services/ml/docker/Dockerfile',
+      'services/ml/docker/Dockerfile.a-cpu',
+      'services/ml/docker/Dockerfile.b-rocm',
+    ]);
   });
 
-  it('tries the globs in the order given', () => {
-    expect(findDockerfile(files, 'services/ml', ['Dockerfile', 'docker/Dockerfile*'])).toBe('services/ml/Dockerfile');
-    expect(findDockerfile(files, 'services/ml', ['docker/*.cu128', 'Dockerfile'])).toBe('services/ml/docker/Dockerfile.cu128');
+  it('finds the usual places and names with the default globs', () => {
+    touch(
+      'services/usual/pyproject.toml',
+      'services/usual/Containerfile',
+      'services/usual/docker/gpu/Dockerfile.optimized',
+      'services/usual/docker/a/b/Dockerfile',
+      'services/usual/scripts/docker/serve_policy.Dockerfile',
+      'services/usual/deploy/api.dockerfile',
+      'services/usual/.docker/Dockerfile',
+      'services/usual/elsewhere/Dockerfile',
+    );
+    expect(findDockerfiles(files, 'services/usual', DEFAULT_DOCKERFILE_GLOBS)).toEqual([
+      'services/usual/Containerfile',
+      'services/usual/docker/gpu/Dockerfile.optimized',
+      'services/usual/docker/a/b/Dockerfile',
+      'services/usual/scripts/docker/serve_policy.Dockerfile',
+      'services/usual/deploy/api.dockerfile',
+      'services/usual/.docker/Dockerfile',
+    ]);
   });
 
-  it('falls through to a later glob when an earlier one matches only an ignore file', () => {
-    expect(findDockerfile(files, 'services/vision', DEFAULT_GLOBS)).toBe('services/vision/Dockerfile');
-    expect(findDockerfile(files, 'services/ignored-only', DEFAULT_GLOBS)).toBeUndefined();
+  it('takes no file whose name says it is something else: ignore files, docs, scripts, configs, backups', () => {
+    const others = ['dockerignore', 'md', 'txt', 'sh', 'py', 'yml', 'yaml', 'json', 'toml', 'lock', 'bak', 'orig'];
+    touch(...others.map((ext) => `services/names/Dockerfile.${ext}`), 'services/names/Dockerfile.prod', 'services/names/api.Dockerfile');
+    expect(findDockerfiles(files, 'services/names', ['Dockerfile*', '*.Dockerfile'])).toEqual([
+      'services/names/Dockerfile.prod',
+      'services/names/api.Dockerfile',
+    ]);
+    expect(findDockerfiles(files, 'services/ignored-only', OLD_GLOBS)).toEqual([]);
+    expect(findDockerfiles(files, 'services/vision', OLD_GLOBS)).toEqual(['services/vision/Dockerfile']);
+  });
+
+  it("counts nothing inside a subfolder that holds another project's pyproject.toml, except prod/", () => {
+    touch(
+      'services/vision/pkg/Dockerfile',
+      'services/vision/libs/a/pyproject.toml',
+      'services/vision/libs/a/docker/Dockerfile',
+      'services/vision/prod/pyproject.toml',
+      'services/vision/prod/Dockerfile',
+      'services/vision/images/gpu/Dockerfile',
+    );
+    expect(findDockerfiles(files, 'services/vision', ['**/Dockerfile'])).toEqual([
+      'services/vision/Dockerfile',
+      'services/vision/images/gpu/Dockerfile',
+      'services/vision/prod/Dockerfile',
+    ]);
+  });
+
+  it('recurses without limit for **, one level for a * folder, never into node_modules', () => {
+    touch(
+      'services/gpu/Dockerfile',
+      'services/gpu/images/cuda/Dockerfile',
+      'services/gpu/images/cuda/old/Dockerfile',
+      'services/gpu/node_modules/x/Dockerfile',
+    );
+    expect(findDockerfiles(files, 'services/gpu', ['images/*/Dockerfile'])).toEqual(['services/gpu/images/cuda/Dockerfile']);
+    expect(findDockerfiles(files, 'services/gpu', ['**/Dockerfile'])).toEqual([
+      'services/gpu/Dockerfile',
+      'services/gpu/images/cuda/Dockerfile',
+      'services/gpu/images/cuda/old/Dockerfile',
+    ]);
   });
 
   it('skips folders and missing folders', () => {
-    expect(findDockerfile(files, 'services/dir-named', DEFAULT_GLOBS)).toBeUndefined();
-    expect(findDockerfile(files, 'libs/shared', DEFAULT_GLOBS)).toBeUndefined();
-    expect(findDockerfile(files, 'does/not/exist', DEFAULT_GLOBS)).toBeUndefined();
-  });
-
-  it('matches wildcards in the folder part of a glob', () => {
-    touch('services/gpu/images/cuda/Dockerfile', 'services/gpu/node_modules/x/Dockerfile');
-    expect(findDockerfile(files, 'services/gpu', ['images/*/Dockerfile'])).toBe('services/gpu/images/cuda/Dockerfile');
-    expect(findDockerfile(files, 'services/gpu', ['**/Dockerfile'])).toBe('services/gpu/images/cuda/Dockerfile');
+    expect(findDockerfiles(files, 'services/dir-named', OLD_GLOBS)).toEqual([]);
+    expect(findDockerfiles(files, 'libs/shared', OLD_GLOBS)).toEqual([]);
+    expect(findDockerfiles(files, 'does/not/exist', DEFAULT_DOCKERFILE_GLOBS)).toEqual([]);
   });
 
   it('takes a Dockerfile that is a symbolic link', () => {
     touch('shared/Dockerfile.recipe');
     mkdirSync(join(workspace, 'services/linked'), { recursive: true });
     symlinkSync(join(workspace, 'shared/Dockerfile.recipe'), join(workspace, 'services/linked/Dockerfile'));
-    expect(findDockerfile(files, 'services/linked', DEFAULT_GLOBS)).toBe('services/linked/Dockerfile');
+    expect(findDockerfiles(files, 'services/linked', DEFAULT_DOCKERFILE_GLOBS)).toEqual(['services/linked/Dockerfile']);
   });
 
-  it('finds a Dockerfile at the workspace root', () => {
-    expect(findDockerfile(files, '.', DEFAULT_GLOBS)).toBe('Dockerfile');
+  it('finds a Dockerfile at the workspace root, and none of the projects below it', () => {
+    expect(findDockerfiles(files, '.', DEFAULT_DOCKERFILE_GLOBS)).toEqual(['Dockerfile']);
   });
 });
 

@@ -47,20 +47,20 @@ describe('declaredBuildArgs', () => {
 
 describe('hasWheel and hasWheelExport', () => {
   it('has a wheel when the wheel-build stage exists and FLASH_ATTN_VERSION is not none', () => {
-    expect(hasWheel(model, DEFAULT_STAGES, {})).toBe(true);
-    expect(hasWheel(model, DEFAULT_STAGES, { FLASH_ATTN_VERSION: 'none' })).toBe(false);
-    expect(hasWheel(model, { ...DEFAULT_STAGES, wheelBuild: 'flash' }, {})).toBe(false);
+    expect(hasWheel(model, DEFAULT_STAGES.wheelBuild, {})).toBe(true);
+    expect(hasWheel(model, DEFAULT_STAGES.wheelBuild, { FLASH_ATTN_VERSION: 'none' })).toBe(false);
+    expect(hasWheel(model, 'flash', {})).toBe(false);
   });
 
   it('reads the FLASH_ATTN_VERSION default of the Dockerfile, which a build arg overrides', () => {
     const off = parseDockerfile(lines('FROM alpine AS wheel-prod', 'ARG FLASH_ATTN_VERSION=none'), FILE);
-    expect(hasWheel(off, DEFAULT_STAGES, {})).toBe(false);
-    expect(hasWheel(off, DEFAULT_STAGES, { FLASH_ATTN_VERSION: '2.8.3' })).toBe(true);
+    expect(hasWheel(off, DEFAULT_STAGES.wheelBuild, {})).toBe(false);
+    expect(hasWheel(off, DEFAULT_STAGES.wheelBuild, { FLASH_ATTN_VERSION: '2.8.3' })).toBe(true);
   });
 
   it('uses the configured wheel-build and wheel-export stage names', () => {
     const renamed = { ...DEFAULT_STAGES, wheelBuild: 'base', wheelExport: 'prod' };
-    expect(hasWheel(model, renamed, {})).toBe(true);
+    expect(hasWheel(model, renamed.wheelBuild, {})).toBe(true);
     expect(hasWheelExport(model, DEFAULT_STAGES)).toBe(true);
     expect(hasWheelExport(model, { ...DEFAULT_STAGES, wheelExport: 'only-wheels' })).toBe(false);
     expect(hasWheelExport(model, renamed)).toBe(true);

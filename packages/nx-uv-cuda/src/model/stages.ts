@@ -41,8 +41,8 @@ export function declaredBuildArgs(model: DockerfileModel, buildArgs: Record<stri
  * A project compiles a wheel when the Dockerfile has the wheel-build stage and `FLASH_ATTN_VERSION` (build arg,
  * else the Dockerfile's default) is not `none`.
  */
-export function hasWheel(model: DockerfileModel, stages: StageNames, buildArgs: Record<string, string>): boolean {
-  if (!resolveStageRef(model, stages.wheelBuild)) return false;
+export function hasWheel(model: DockerfileModel, wheelBuildStage: string, buildArgs: Record<string, string>): boolean {
+  if (!resolveStageRef(model, wheelBuildStage)) return false;
   const declaredDefault = allArgs(model).find(
     (arg) => arg.name === 'FLASH_ATTN_VERSION' && arg.defaultValue !== undefined,
   )?.defaultValue;

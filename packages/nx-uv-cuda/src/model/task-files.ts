@@ -31,7 +31,7 @@ export const imageMetadataSchema = z.object({
   tags: z.array(z.string()),
   pushed: z.boolean(),
   project: z.string(),
-  kind: z.enum(['dev', 'prod']),
+  kind: z.string(),
   backend: z.string(),
   stage: z.string(),
   dockerfile: z.string(),

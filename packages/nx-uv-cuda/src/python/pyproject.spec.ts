@@ -44,6 +44,8 @@ describe('parsePyproject [project]', () => {
       readmeFile: undefined,
       uvSources: {},
       uvWorkspace: undefined,
+      uvIndexes: {},
+      uvConflicts: [],
       config: DEFAULT_CONFIG,
       deprecations: [],
     });
@@ -118,10 +120,48 @@ describe('parsePyproject [tool.uv.sources]', () => {
     expect(uvSources).toEqual({
       'shared-lib': [{ workspace: true }],
       vendored: [{ path: '../vendored' }],
-      torch: [{ other: true }],
+      torch: [{ other: true, index: 'pytorch-cu124' }],
       'not-workspace': [{ other: true }],
       kernels: [{ other: true }, { path: '../kernels' }],
     });
+  });
+});
+
+describe('parsePyproject [[tool.uv.index]] and [tool.uv].conflicts', () => {
+  it('keeps the extra and group of an index source, normalized, and the index URLs by name', () => {
+    const pyproject = parse(
+      '[project]',
+      'name = "svc"',
+      '[tool.uv.sources]',
+      'torch = [',
+      '  { index = "pytorch-cu128", extra = "CU128" },',
+      '  { index = "pytorch-cpu", group = "Cpu_Only" },',
+      ']',
+      '[[tool.uv.index]]',
+      'name = "pytorch-cu128"',
+      'url = "https://download.pytorch.org/whl/cu128"',
+      'explicit = true',
+      '[[tool.uv.index]]',
+      'url = "https://example.com/simple"',
+    );
+    expect(pyproject.uvSources.torch).toEqual([
+      { other: true, index: 'pytorch-cu128', extra: 'cu128' },
+      { other: true, index: 'pytorch-cpu', group: 'cpu-only' },
+    ]);
+    expect(pyproject.uvIndexes).toEqual({ 'pytorch-cu128': 'https://download.pytorch.org/whl/cu128' });
+  });
+
+  it('reads each conflict set as normalized extras and groups', () => {
+    const pyproject = parse(
+      '[project]',
+      'name = "svc"',
+      '[tool.uv]',
+      'conflicts = [[{ extra = "CU124" }, { extra = "cu128" }], [{ group = "Dev_Tools" }, { extra = "cpu" }]]',
+    );
+    expect(pyproject.uvConflicts).toEqual([
+      [{ extra: 'cu124' }, { extra: 'cu128' }],
+      [{ group: 'dev-tools' }, { extra: 'cpu' }],
+    ]);
   });
 });
 

@@ -25,21 +25,42 @@ export interface PyProject {
   uvSources: Record<string, UvSource[]>;
   /** `[tool.uv.workspace]`, when this file is a uv workspace root. */
   uvWorkspace?: { members: string[]; exclude: string[] };
+  /** `[[tool.uv.index]]`: URL by index name. */
+  uvIndexes: Record<string, string>;
+  /** `[tool.uv].conflicts`: the extras and groups each set names (normalized). */
+  uvConflicts: Array<Array<{ extra?: string; group?: string }>>;
   config: ProjectConfig;
   /** Renamed `[tool.nx-uv-cuda]` keys in use, one line each. */
   deprecations: string[];
 }
 
-export type UvSource = { workspace: true } | { path: string } | { other: true };
+export type UvSource =
+  | { workspace: true }
+  | { path: string }
+  /** A package index, git, URL... source, maybe only for one extra or group (uv's `extra = `/`group = `). */
+  | { other: true; index?: string; extra?: string; group?: string };
 
 const uvSourceSchema = z
-  .object({ workspace: z.boolean().optional(), path: z.string().optional() })
+  .object({
+    workspace: z.boolean().optional(),
+    path: z.string().optional(),
+    index: z.string().optional(),
+    extra: z.string().optional(),
+    group: z.string().optional(),
+  })
   .loose()
   .transform((source): UvSource => {
     if (source.workspace === true) return { workspace: true };
     if (source.path !== undefined) return { path: source.path };
-    return { other: true };
+    return {
+      other: true,
+      ...(source.index !== undefined && { index: source.index }),
+      ...(source.extra !== undefined && { extra: normalizeName(source.extra) }),
+      ...(source.group !== undefined && { group: normalizeName(source.group) }),
+    };
   });
+
+const conflictItemSchema = z.object({ extra: z.string().optional(), group: z.string().optional() }).loose();
 
 const pyprojectSchema = z
   .object({
@@ -63,6 +84,8 @@ const pyprojectSchema = z
               .object({ members: z.array(z.string()).optional(), exclude: z.array(z.string()).optional() })
               .loose()
               .optional(),
+            index: z.array(z.object({ name: z.string().optional(), url: z.string().optional() }).loose()).optional(),
+            conflicts: z.array(z.array(conflictItemSchema)).optional(),
           })
           .loose()
           .optional(),
@@ -92,6 +115,15 @@ export function parsePyproject(text: string, file: string): PyProject {
     readmeFile: typeof project?.readme === 'string' ? project.readme : undefined,
     uvSources: normalizeSources(tool?.uv?.sources ?? {}),
     uvWorkspace: workspace && { members: workspace.members ?? [], exclude: workspace.exclude ?? [] },
+    uvIndexes: Object.fromEntries(
+      (tool?.uv?.index ?? []).flatMap((index) => (index.name && index.url ? [[index.name, index.url]] : [])),
+    ),
+    uvConflicts: (tool?.uv?.conflicts ?? []).map((set) =>
+      set.map((item) => ({
+        ...(item.extra !== undefined && { extra: normalizeName(item.extra) }),
+        ...(item.group !== undefined && { group: normalizeName(item.group) }),
+      })),
+    ),
     config: tool?.['nx-uv-cuda'] ?? projectConfigSchema.parse({}),
     deprecations: data.warnings,
   };

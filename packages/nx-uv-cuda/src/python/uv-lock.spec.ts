@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFixture } from './__fixtures__/read-fixture';
 import type { PluginError } from '../core/errors';
-import { formatSource, PackageLookup, parseUvLock, sourceKind } from './uv-lock';
+import { formatSource, lockedLocalVersions, PackageLookup, parseUvLock, sourceKind } from './uv-lock';
 import { thrownPluginError } from '../__fixtures__/thrown';
 
 const WORKSPACE_LOCK = readFixture('workspace/uv.lock');
@@ -187,5 +187,38 @@ describe('PackageLookup', () => {
     const error = errorOf(() => lookup.resolve({ name: 'torch' }));
     expect(error.message).toBe('uv.lock: 2 packages match torch; the entry needs a version and source to pick one');
     expect(error.where).toEqual({ file: 'uv.lock' });
+  });
+});
+
+describe('locks of uv before 0.3', () => {
+  it('reads [[distribution]] tables like [[package]]', () => {
+    const lock = parseUvLock(
+      lockWith('[[distribution]]\nname = "b"\nversion = "2"\nsource = { registry = "https://pypi.org/simple" }\n', 'version = 1\n'),
+      'old/uv.lock',
+    );
+    expect(lock.packages.map((entry) => [entry.name, entry.version, entry.source])).toEqual([
+      ['b', '2', { registry: 'https://pypi.org/simple' }],
+    ]);
+  });
+});
+
+describe('lockedLocalVersions', () => {
+  const entry = (table: string, name: string, version: string) =>
+    `[[${table}]]\nname = "${name}"\nversion = "${version}"\nsource = { registry = "https://download.pytorch.org/whl" }\n\n`;
+
+  it('lists the +local labels of one package, once each, in lock order', () => {
+    const text = lockWith(
+      entry('package', 'torch', '2.7.0+cu128') +
+        entry('package', 'torch', '2.5.1+cu124') +
+        entry('package', 'torch', '2.7.0+cu128') +
+        entry('package', 'torchvision', '0.22.0+cu126'),
+    );
+    expect(lockedLocalVersions(text, 'torch')).toEqual(['cu128', 'cu124']);
+  });
+
+  it('reads [[distribution]] entries, and nothing for a version without a label or a missing package', () => {
+    expect(lockedLocalVersions(lockWith(entry('distribution', 'torch', '2.3.0+cpu')), 'torch')).toEqual(['cpu']);
+    expect(lockedLocalVersions(lockWith(entry('package', 'torch', '2.7.0')), 'torch')).toEqual([]);
+    expect(lockedLocalVersions(lockWith(entry('package', 'numpy', '2.0.0')), 'torch')).toEqual([]);
   });
 });

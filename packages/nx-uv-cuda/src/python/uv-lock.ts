@@ -91,6 +91,8 @@ const lockSchema = z.object({
   revision: z.number().int().nonnegative().optional(),
   'requires-python': z.string().optional(),
   package: z.array(packageSchema).optional(),
+  // uv before 0.3 wrote `[[distribution]]` tables where it now writes `[[package]]`.
+  distribution: z.array(packageSchema).optional(),
 });
 
 type RawLock = z.infer<typeof lockSchema>;
@@ -175,7 +177,7 @@ function toModel(raw: RawLock, file: string): UvLock {
     version: raw.version,
     revision: raw.revision ?? 0,
     requiresPython: raw['requires-python'],
-    packages: (raw.package ?? []).map(toPackage),
+    packages: (raw.package ?? raw.distribution ?? []).map(toPackage),
   };
 }
 
@@ -245,4 +247,15 @@ function describeMismatch(dependency: LockDependency, matches: number): string {
 
 function lockError(file: string, message: string): PluginError {
   return new PluginError('uv-lock', message, { file });
+}
+
+/**
+ * The local version labels (`+cu128`) the lock holds for one package, read from the text without parsing it
+ * all (inference reads this from locks of several megabytes): `[[package]]`, then `name`, then `version`.
+ */
+export function lockedLocalVersions(text: string, packageName: string): string[] {
+  const labels = new Set<string>();
+  const entry = new RegExp(`\\[\\[(?:package|distribution)\\]\\]\\r?\\nname = "${packageName}"\\r?\\nversion = "[^"+]*\\+([^"]+)"`, 'g');
+  for (const match of text.matchAll(entry)) labels.add(match[1]);
+  return [...labels];
 }

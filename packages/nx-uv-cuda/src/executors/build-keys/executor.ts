@@ -25,15 +25,10 @@ export default runExecutor({ schema: buildKeysExecutorSchema }, async ({ options
   }
   const config = parsePyproject(pyprojectText, options.pyproject).config;
   const model = loadDockerfile(files, options.dockerfile);
-  const stages = {
-    dev: options.devStage,
-    prod: options.prodStage,
-    wheelBuild: options.wheelBuildStage,
-    wheelExport: options.wheelExportStage,
-  };
+  const wheelStages = { build: options.wheelBuildStage, export: options.wheelExportStage };
   const buildArgs = declaredBuildArgs(
     model,
-    layerProjectBuildArgs(options.workspaceBuildArgs, options.backend, config.buildArgs, config.backends),
+    layerProjectBuildArgs(options.baseBuildArgs, options.backend, config.buildArgs, config.backends),
   );
   const readSlice = (file: string) => readTaskFile(files, file, lockSliceFileSchema, task.producerOf(file));
   const slices = { dev: readSlice(options.devLockSlice), prod: readSlice(options.prodLockSlice) };
@@ -48,9 +43,10 @@ export default runExecutor({ schema: buildKeysExecutorSchema }, async ({ options
   const contextDir = task.absolute(options.context);
   const keys = computeBuildKeys({
     model,
-    stages,
+    wheelStages,
+    images: options.images,
     buildArgs,
-    wheel: hasWheel(model, stages, buildArgs)
+    wheel: hasWheel(model, wheelStages.build, buildArgs)
       ? { package: options.wheelPackage, buildRequirements: options.wheelBuildRequirements }
       : undefined,
     slices,
@@ -59,8 +55,7 @@ export default runExecutor({ schema: buildKeysExecutorSchema }, async ({ options
   });
 
   if (keys.wheel) writeTextAtomically(task.absolute(options.wheelKeyFile), serializeKey(keys.wheel));
-  writeTextAtomically(task.absolute(options.devKeyFile), serializeKey(keys.dev));
-  writeTextAtomically(task.absolute(options.prodKeyFile), serializeKey(keys.prod));
+  keys.images.forEach((key, index) => writeTextAtomically(task.absolute(options.images[index].keyFile), serializeKey(key)));
   writeJsonAtomically(task.absolute(options.buildArgsFile), { buildArgs } satisfies BuildArgsFile);
-  info(`build keys of ${options.backend}: ${options.devKeyFile} and the files beside it`);
+  info(`build keys of ${options.backend}: ${options.buildArgsFile} and the files beside it`);
 });

@@ -18,19 +18,31 @@ export const buildKeysExecutorSchema = z
     /** The governing uv.lock and the service's prod/uv.lock: keys leave out what their slices stand for. */
     lockFile: z.string().min(1),
     prodLockFile: z.string().min(1).optional(),
-    devStage: z.string().min(1),
-    prodStage: z.string().min(1),
     wheelBuildStage: z.string().min(1),
     wheelExportStage: z.string().min(1),
     wheelPackage: z.string().min(1),
     wheelBuildRequirements: z.array(z.string().min(1)),
-    /** The backend's build args below the project's own: recipe defaults, derived from its name, nx.json's. */
-    workspaceBuildArgs: z.record(z.string(), z.string()).default({}),
+    /**
+     * The backend's build args below the project's own: the recipe's defaults and what the backend implies, the
+     * Dockerfile rules (the ARG `uv sync --extra` reads, ...), nx.json's.
+     */
+    baseBuildArgs: z.record(z.string(), z.string()).default({}),
     devLockSlice: z.string().min(1),
     prodLockSlice: z.string().min(1),
     wheelKeyFile: z.string().min(1),
-    devKeyFile: z.string().min(1),
-    prodKeyFile: z.string().min(1),
+    /** The images of this Dockerfile and backend: a key file each. */
+    images: z
+      .array(
+        z
+          .object({
+            stage: z.string().min(1),
+            kind: z.string().min(1),
+            slice: z.enum(['dev', 'prod']),
+            keyFile: z.string().min(1),
+          })
+          .strict(),
+      )
+      .min(1),
     /** The build args to pass, for the wheel and image targets (hashed by none). */
     buildArgsFile: z.string().min(1),
   })

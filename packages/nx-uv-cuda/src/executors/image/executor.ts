@@ -24,8 +24,8 @@ export default runExecutor(
   async ({ options: validated, task, files, scope }) => {
     const options = { ...validated, buildArgs: resolveBuildArgs(files, task, validated.buildArgsFile, validated.buildArgs) };
     // Fails before any docker call when the Dockerfile lacks the stage the target builds.
-    requireStage(loadDockerfile(files, options.dockerfile), options.target, options.kind);
-    requireWheels(options, task);
+    if (options.target) requireStage(loadDockerfile(files, options.dockerfile), options.target, options.kind === 'dev' ? 'dev' : 'prod');
+    if (!options.dryRun) requireWheels(options, task);
     const git = await readGitFacts(task.workspaceRoot);
     const metadataDir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-image-')));
     const plan = planImage({
@@ -39,6 +39,11 @@ export default runExecutor(
       env: process.env,
       stderrIsTty: Boolean(process.stderr.isTTY),
     });
+    if (options.dryRun) {
+      process.stdout.write(`${describeArgv(['docker', ...plan.argv])}\n`);
+      info('dry run: nothing was built or written');
+      return;
+    }
     await checkEngine(engineRequirements(options, plan));
 
     if (plan.hashTag && (await reuseLocalImage(plan))) {
@@ -117,7 +122,7 @@ function writeImageMetadata(
     project: task.projectName,
     kind: options.kind,
     backend: options.backend,
-    stage: options.target,
+    stage: options.target ?? 'final',
     dockerfile: options.dockerfile,
     buildArgs: redactBuildArgs(options.buildArgs),
     gitSha,

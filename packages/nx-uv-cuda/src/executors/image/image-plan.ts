@@ -83,7 +83,7 @@ function imageLabels(input: ImagePlanInput): Record<string, string> {
     'org.opencontainers.image.title': input.project,
     'io.nx-uv-cuda.backend': input.options.backend,
     'io.nx-uv-cuda.kind': input.options.kind,
-    'io.nx-uv-cuda.stage': input.options.target,
+    'io.nx-uv-cuda.stage': input.options.target ?? 'final',
   };
   if (input.gitSha) labels['org.opencontainers.image.revision'] = input.gitSha;
   if (input.sourceUrl) labels['org.opencontainers.image.source'] = input.sourceUrl;

@@ -5,8 +5,10 @@ export const imageExecutorSchema = z
   .object({
     dockerfile: z.string().min(1),
     context: z.string().min(1),
-    target: z.string().min(1),
-    kind: z.enum(['dev', 'prod']),
+    /** The stage to build; unset: the Dockerfile's final stage (an unnamed one cannot be named to buildx). */
+    target: z.string().min(1).optional(),
+    /** What the image is: `dev`, `prod`, or the stage it builds (`server`); `{kind}` in tags. */
+    kind: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a tag-safe name like prod or server'),
     backend: z.string().min(1),
     /** The JSON file of build args the keys target resolved from pyproject.toml and the plugin options. */
     buildArgsFile: z.string().min(1).optional(),
@@ -29,6 +31,8 @@ export const imageExecutorSchema = z
     push: z.boolean().optional(),
     noCache: z.boolean().default(false),
     pull: z.boolean().default(false),
+    /** Print the exact `docker buildx build` argv and run nothing. */
+    dryRun: z.boolean().default(false),
   })
   .strict();
 

@@ -23,8 +23,10 @@ export function computeSlices(options: LockSliceOptions, read: (file: string) =>
     devGroups: 'all',
     lockFile: options.lockFile,
   });
+  // A backend that is a dependency group is installed with it: the prod slice takes that group, and only it.
+  const prodGroups = options.backendGroup ? [options.backendGroup] : 'none';
   if (!options.prodLockFile) {
-    const prod = sliceLock(lock, { project: options.project, backend: options.backend, devGroups: 'none', lockFile: options.lockFile });
+    const prod = sliceLock(lock, { project: options.project, backend: options.backend, devGroups: prodGroups, lockFile: options.lockFile });
     return { dev: serializeLockSlice(dev), prod: serializeLockSlice(prod) };
   }
   const prodManifest = posix.join(posix.dirname(options.prodLockFile), 'pyproject.toml');
@@ -33,7 +35,7 @@ export function computeSlices(options: LockSliceOptions, read: (file: string) =>
   const prod = sliceWithOptionalBackend(prodLock, {
     project: prodProject,
     backend: options.backend,
-    devGroups: 'none',
+    devGroups: prodGroups,
     lockFile: options.prodLockFile,
   });
   return { dev: serializeLockSlice(dev), prod: serializeLockSlice(prod) };

@@ -10,6 +10,8 @@ export const lockSliceExecutorSchema = z
     project: z.string().min(1),
     /** The backend extra to activate; unset for a project without backend extras. */
     backend: z.string().min(1).optional(),
+    /** The dependency group that selects the backend (`uv sync --group cuda12`), for a backend that is a group. */
+    backendGroup: z.string().min(1).optional(),
     devOutput: z.string().min(1),
     prodOutput: z.string().min(1),
   })

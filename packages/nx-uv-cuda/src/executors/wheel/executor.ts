@@ -33,6 +33,18 @@ export default runExecutor(
     const model = loadDockerfile(files, options.dockerfile);
     requireStage(model, options.target, 'wheelBuild');
     if (options.exportStage) requireStage(model, options.exportStage, 'wheelExport');
+    if (options.dryRun) {
+      const { argv } = planWheel({
+        options,
+        workspaceRoot: task.workspaceRoot,
+        exportDir: `${task.absolute(options.outputPath)}.export`,
+        env: process.env,
+        stderrIsTty: Boolean(process.stderr.isTTY),
+      });
+      process.stdout.write(`${describeArgv(['docker', ...argv])}\n`);
+      info('dry run: nothing was compiled, fetched or written (the wheel stores were not looked up)');
+      return;
+    }
     const key = options.keyFile ? wheelKey(files, options.keyFile, task) : undefined;
     const registryReference = key && options.registry ? registryWheelReference(options.registry, key) : undefined;
     await checkEngine({

@@ -32,6 +32,8 @@ export const wheelExecutorSchema = z
     secrets: z.array(z.string().min(1)).default([]),
     progress: z.enum(['auto', 'plain', 'tty', 'quiet', 'rawjson']).optional(),
     noCache: z.boolean().default(false),
+    /** Print the exact `docker buildx build` argv of the compile and run nothing. */
+    dryRun: z.boolean().default(false),
   })
   .strict();
 

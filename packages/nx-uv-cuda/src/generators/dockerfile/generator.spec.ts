@@ -117,10 +117,26 @@ describe('dockerfile generator', () => {
     expect(result.notes.join('\n')).toMatch(/kept the existing services\/llm\/\.dockerignore/);
   });
 
-  it('says when another Dockerfile keeps being the one the plugin builds', () => {
+  it('says when the project now has several Dockerfiles, whose targets carry their names', () => {
     tree.write('services/llm/docker/Dockerfile', 'FROM scratch\n');
     const result = addDockerfile(tree, { project: 'services/llm' });
-    expect(result.notes.join('\n')).toMatch(/keeps building services\/llm\/docker\/Dockerfile for llm-service/);
+    expect(result.notes).toContain(
+      `llm-service now has 2 Dockerfiles (services/llm/docker/Dockerfile, ${DOCKERFILE}): their targets carry the Dockerfile's name`,
+    );
+  });
+
+  it("says when the project's dockerfile globs leave the template out", () => {
+    existingProject(tree, '[tool.nx-uv-cuda]\ndockerfile = "Dockerfile"');
+    tree.write('services/llm/Dockerfile', 'FROM scratch\n');
+    const result = addDockerfile(tree, { project: 'services/llm' });
+    expect(result.notes.join('\n')).toMatch(
+      /nx-uv-cuda does not build services\/llm\/docker\/Dockerfile-cu124-uv for llm-service \(its dockerfile globs match services\/llm\/Dockerfile\): set `dockerfile = "docker\/Dockerfile-cu124-uv"`/,
+    );
+  });
+
+  it('adds no note when the template is the only Dockerfile', () => {
+    const result = addDockerfile(tree, { project: 'services/llm' });
+    expect(result.notes.filter((note) => /Dockerfile/.test(note) && /build|targets carry/.test(note))).toEqual([]);
   });
 
   it('copies the whole project when it has no src/ folder', () => {

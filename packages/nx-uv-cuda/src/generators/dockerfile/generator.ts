@@ -14,7 +14,7 @@ import {
   type PythonProjectInfo,
   type UvLayout,
 } from '../shared/python-project';
-import { chosenDockerfile, registeredPluginOptions } from '../shared/workspace-setup';
+import { chosenDockerfiles, registeredPluginOptions } from '../shared/workspace-setup';
 import { dockerfileGeneratorSchema, type DockerfileGeneratorOptions } from './schema';
 import { dockerignoreFor, writeDockerfile, type DockerfileSpec } from './template';
 
@@ -96,12 +96,14 @@ export function addDockerfile(tree: Tree, rawOptions: DockerfileGeneratorOptions
   if (keepIgnore) notes.push(`kept the existing ${ignore.file}: check that it leaves what the Dockerfile copies in the context`);
   writeDockerfile(tree, spec, keepIgnore ? undefined : ignore);
 
-  const chosen = chosenDockerfile(tree, project);
-  if (chosen !== dockerfile) {
+  const chosen = chosenDockerfiles(tree, project);
+  if (!chosen.includes(dockerfile)) {
     notes.push(
-      `nx-uv-cuda keeps building ${chosen ?? 'no Dockerfile'} for ${spec.projectName} (the first match of its dockerfile globs): ` +
+      `nx-uv-cuda does not build ${dockerfile} for ${spec.projectName} (its dockerfile globs match ${chosen.join(', ') || 'nothing'}): ` +
         `set \`dockerfile = "${DOCKERFILE_PATH}"\` in [tool.nx-uv-cuda] to build the template`,
     );
+  } else if (chosen.length > 1) {
+    notes.push(`${spec.projectName} now has ${chosen.length} Dockerfiles (${chosen.join(', ')}): their targets carry the Dockerfile's name`);
   }
   return { projectName: spec.projectName, dockerfile, dockerignore: keepIgnore ? undefined : ignore.file, layout, notes };
 }

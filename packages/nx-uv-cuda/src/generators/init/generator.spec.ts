@@ -95,41 +95,63 @@ describe('init generator', () => {
   });
 
   describe('what it reports', () => {
-    it('lists each Python project with its backends, Dockerfile and targets', () => {
+    it('lists each Python project with its backends, Dockerfiles and images', () => {
       tree.write(
         'services/llm/pyproject.toml',
         '[project]\nname = "LLM_Service"\n[project.optional-dependencies]\ncu124 = ["torch"]\ncu128 = ["torch"]\n',
       );
-      tree.write('services/llm/docker/Dockerfile-cu124-uv', 'FROM scratch AS base\nFROM base AS wheel-prod\nARG FLASH_ATTN_VERSION=2.8.3\n');
+      tree.write(
+        'services/llm/docker/Dockerfile-cu124-uv',
+        'FROM scratch AS base\nCOPY services/llm/pyproject.toml /app/\nFROM base AS wheel-prod\nARG FLASH_ATTN_VERSION=2.8.3\n' +
+          'FROM base AS dev\nFROM base AS prod\n',
+      );
       tree.write('services/llm/prod/pyproject.toml', '[project]\nname = "llm-service"\n');
       tree.write('libs/shared/pyproject.toml', '[project]\nname = "shared"\n');
       tree.write('pyproject.toml', '[tool.uv.workspace]\nmembers = ["services/*", "libs/*"]\n');
+      tree.write('uv.lock', 'version = 1\n');
       tree.write('tools/off/pyproject.toml', '[project]\nname = "off"\n[tool.nx-uv-cuda]\nenabled = false\n');
 
       expect(summarizeWorkspace(tree).map((project) => project.line)).toEqual([
-        'shared (libs/shared): no Dockerfile: lock, lock-check',
-        'llm-service (services/llm): backends cu124, cu128; services/llm/docker/Dockerfile-cu124-uv: ' +
-          'lock-<backend>, keys-<backend>, wheel-flash-attn-<backend>, image-dev-<backend>, image-prod-<backend>, smoke-<backend>, and image',
+        'shared (libs/shared): backend default; no Dockerfile builds it: lock, lock-check',
+        'llm-service (services/llm): backends cu124, cu128; services/llm/docker/Dockerfile-cu124-uv: images dev, prod and the flash-attn wheel',
       ]);
     });
 
-    it('leaves the wheel target out when FLASH_ATTN_VERSION defaults to none, and honours renamed targets', () => {
-      updateNxJson(tree, { ...readNxJson(tree)!, plugins: [{ plugin: 'nx-uv-cuda', options: { targetNames: { imageProd: 'ship' } } }] });
+    it('leaves the wheel out when FLASH_ATTN_VERSION defaults to none, and names other product stages', () => {
       tree.write('svc/pyproject.toml', '[project]\nname = "svc"\n');
-      tree.write('svc/Dockerfile', 'FROM scratch AS wheel-prod\nARG FLASH_ATTN_VERSION=none\n');
-      expect(summarizeWorkspace(tree)[0].line).toBe(
-        'svc (svc): backend default; svc/Dockerfile: lock-<backend>, keys-<backend>, image-dev-<backend>, ship-<backend>, smoke-<backend>, and image',
+      tree.write('svc/uv.lock', 'version = 1\n');
+      tree.write(
+        'svc/Dockerfile',
+        'FROM scratch AS wheel-prod\nARG FLASH_ATTN_VERSION=none\nCOPY pyproject.toml ./\nFROM wheel-prod AS server\nFROM wheel-prod AS worker\n',
       );
+      expect(summarizeWorkspace(tree)[0].line).toBe('svc (svc): backend default; svc/Dockerfile: images server, worker');
+    });
+
+    it('honours renamed lock targets and the wheel package', () => {
+      updateNxJson(tree, {
+        ...readNxJson(tree)!,
+        plugins: [{ plugin: 'nx-uv-cuda', options: { targetNames: { lock: 'uv-lock' }, wheelPackage: 'xformers' } }],
+      });
+      tree.write('lib/pyproject.toml', '[project]\nname = "lib"\n');
+      tree.write('svc/pyproject.toml', '[project]\nname = "svc"\n');
+      tree.write('svc/uv.lock', 'version = 1\n');
+      tree.write('svc/Dockerfile', 'FROM scratch AS base\nCOPY . .\nFROM base AS wheel-prod\nFROM base AS dev\nFROM base AS prod\n');
+      expect(summarizeWorkspace(tree).map((project) => project.line)).toEqual([
+        'lib (lib): backend default; no Dockerfile builds it: uv-lock, lock-check',
+        'svc (svc): backend default; svc/Dockerfile: images dev, prod and the xformers wheel',
+      ]);
     });
 
     it("names the single backend of a project without backend extras after the Dockerfile's CUDA_VERSION", () => {
       tree.write('svc/pyproject.toml', '[project]\nname = "svc"\n');
-      tree.write('svc/Dockerfile', 'ARG CUDA_VERSION=12.8.0\nFROM scratch AS wheel-prod\nARG FLASH_ATTN_VERSION=none\n');
-      expect(summarizeWorkspace(tree)[0].line).toMatch(/^svc \(svc\): backend cu128; svc\/Dockerfile: /);
+      tree.write('svc/uv.lock', 'version = 1\n');
+      tree.write('svc/Dockerfile', 'ARG CUDA_VERSION=12.8.0\nFROM scratch AS app\nCOPY pyproject.toml ./\n');
+      expect(summarizeWorkspace(tree)[0].line).toBe('svc (svc): backend cu128; svc/Dockerfile: image app');
     });
 
     it('reports a project it cannot read instead of failing', () => {
       tree.write('bad/pyproject.toml', '[project]\nname = "bad"\n');
+      tree.write('bad/uv.lock', 'version = 1\n');
       tree.write('bad/Dockerfile', 'RUN echo no FROM\n');
       expect(summarizeWorkspace(tree)[0].line).toMatch(/^bad \(bad\): cannot be read: bad\/Dockerfile/);
     });
@@ -141,7 +163,7 @@ describe('init generator', () => {
       const printed = info.mock.calls.map((call) => String(call[0]));
       expect(printed).toContain('nx-uv-cuda: registered the plugin in nx.json');
       expect(printed).toContain('nx-uv-cuda: infers 1 Python project:');
-      expect(printed).toContain('  svc (svc): no Dockerfile: lock, lock-check');
+      expect(printed).toContain('  svc (svc): backend default; no Dockerfile builds it: lock, lock-check');
       expect(printed.at(-1)).toMatch(/nx show project svc/);
     });
   });

@@ -1,7 +1,7 @@
 import { readNxJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { resolveBackends } from '../../model/backends';
+import { acceleratorRoutes, resolveBackends } from '../../model/backends';
 import { parsePyproject } from '../../python/pyproject';
 import { argDefault, contextReads, dockerfile, read, stageGraph, stageText, toml } from '../__fixtures__/support';
 import { TEMPLATE_STAGES } from '../shared/defaults';
@@ -103,10 +103,15 @@ describe('service generator', () => {
       writeService(tree, { name: 'ML_Service', directory: 'apps/ml', backends: 'cu124,cu130' as never });
       const pyproject = parsePyproject(read(tree, 'apps/ml/pyproject.toml'), 'apps/ml/pyproject.toml');
       expect(pyproject.name).toBe('ml-service');
-      const backends = resolveBackends({ pyprojectFile: pyproject.file, extras: pyproject.optionalDependencyNames });
-      expect(backends.map(({ name, buildArgs }) => [name, buildArgs.CUDA_VERSION, buildArgs.TORCH_BACKEND])).toEqual([
-        ['cu124', '12.4.1', 'cu124'],
-        ['cu130', '13.0.0', 'cu130'],
+      const backends = resolveBackends({
+        pyprojectFile: pyproject.file,
+        extras: pyproject.optionalDependencyNames,
+        groups: pyproject.dependencyGroupNames,
+        routes: acceleratorRoutes(pyproject),
+      });
+      expect(backends.map(({ name, via, derivedBuildArgs }) => [name, via, derivedBuildArgs.CUDA_VERSION, derivedBuildArgs.TORCH_BACKEND])).toEqual([
+        ['cu124', 'extra', '12.4.1', 'cu124'],
+        ['cu130', 'extra', '13.0.0', 'cu130'],
       ]);
     });
   });

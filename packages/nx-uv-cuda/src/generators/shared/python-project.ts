@@ -6,7 +6,7 @@ import { compareCodeUnits } from '../../core/compare';
 import { PluginError } from '../../core/errors';
 import { treeFiles } from '../../core/file-source';
 import { ancestorDirs } from '../../core/paths';
-import { isBackendExtra } from '../../model/backends';
+import { isAcceleratorName } from '../../model/backends';
 import { explicitProjectName, isProdManifest, localSources, type LocalSources } from '../../model/project';
 import { parsePyproject, type PyProject } from '../../python/pyproject';
 
@@ -43,7 +43,7 @@ export function readPythonProject(tree: Tree, root: string): PythonProjectInfo {
     name: pyproject.displayName,
     normalizedName: pyproject.name,
     projectName: name,
-    backendExtras: pyproject.optionalDependencyNames.filter(isBackendExtra),
+    backendExtras: pyproject.optionalDependencyNames.filter(isAcceleratorName),
     flashAttnRequirement: pyproject.requirements.find((requirement) => /^flash[-_.]attn\b/i.test(requirement.trim()))?.trim(),
     config: pyproject.config,
     localSources: localSources({ root, pyproject }),

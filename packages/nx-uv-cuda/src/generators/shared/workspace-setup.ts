@@ -3,7 +3,8 @@ import { readNxJson, updateNxJson, visitNotIgnoredFiles, writeJson, type Tree } 
 import { globList, normalizePluginOptions, type NormalizedPluginOptions } from '../../config/plugin-options';
 import { compareCodeUnits } from '../../core/compare';
 import { treeFiles } from '../../core/file-source';
-import { findDockerfile } from '../../model/locate';
+import { layeredBuildArgs } from '../../model/backends';
+import { findDockerfiles } from '../../model/locate';
 import { bestEffortProjectName, readProjectModel, type ProjectModel } from '../../model/project';
 import { declaredBuildArgs, hasWheel } from '../../model/stages';
 import type { PythonProjectInfo } from './python-project';
@@ -108,31 +109,28 @@ function summaryOptions(tree: Tree): NormalizedPluginOptions {
   }
 }
 
+/** `backends cu124, cu128; docker/Dockerfile: images dev, prod and the flash-attn wheel` (from the model). */
 function describeProject(project: ProjectModel): string {
-  const names = project.targetNames;
-  if (!project.dockerfile) return `no Dockerfile: ${names.lock}, ${names.lockCheck}`;
-  const model = project.dockerfile.model;
-  const withWheel = project.backends.some((backend) =>
-    hasWheel(model, project.stages, declaredBuildArgs(model, backend.buildArgs)),
-  );
-  const perBackend = [
-    names.lockSlice,
-    names.keys,
-    ...(withWheel ? [names.wheel] : []),
-    names.imageDev,
-    names.imageProd,
-    names.smoke,
-  ];
   const backends = project.backends.map((backend) => backend.name);
-  return (
-    `backend${backends.length === 1 ? '' : 's'} ${backends.join(', ')}; ${project.dockerfile.file}: ` +
-    `${perBackend.map((target) => `${target}-<backend>`).join(', ')}, and ${names.image}`
-  );
+  const backendText = `backend${backends.length === 1 ? '' : 's'} ${backends.join(', ')}`;
+  if (project.dockerfiles.length === 0) {
+    const names = project.targetNames;
+    return `${backendText}; no Dockerfile builds it: ${names.lock}, ${names.lockCheck}`;
+  }
+  const dockerfiles = project.dockerfiles.map((dockerfile) => {
+    const model = dockerfile.model;
+    const withWheel = project.backends.some((backend) =>
+      hasWheel(model, project.stages.wheelBuild, declaredBuildArgs(model, layeredBuildArgs(backend))),
+    );
+    const images = dockerfile.images.map((image) => (image.kind === 'image' ? image.part : image.kind));
+    return `${dockerfile.file}: image${images.length === 1 ? '' : 's'} ${images.join(', ')}${withWheel ? ` and the ${project.wheelPackage} wheel` : ''}`;
+  });
+  return `${backendText}; ${dockerfiles.join('; ')}`;
 }
 
-/** The plugin's rule, on the Tree: which Dockerfile builds the project. */
-export function chosenDockerfile(tree: Tree, project: PythonProjectInfo): string | undefined {
+/** The plugin's rule, on the Tree: which Dockerfiles build the project. */
+export function chosenDockerfiles(tree: Tree, project: PythonProjectInfo): string[] {
   const options = summaryOptions(tree);
   const globs = project.config.dockerfile ? globList(project.config.dockerfile) : options.dockerfile;
-  return findDockerfile(treeFiles(tree), project.root, globs);
+  return findDockerfiles(treeFiles(tree), project.root, globs);
 }

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerSucceeds, provisionDocker } from './support/docker';
+import { createWorkspace, disposeWorkspaces, type Workspace } from './support/workspace';
+
+/**
+ * Zero configuration on layouts shaped like existing uv ML repositories (e2e/fixtures/real-layouts): the plugin
+ * finds their Dockerfiles, stages, backends and build args, and the images it builds on the real engine install
+ * the backend's extra on the backend's base.
+ */
+describe('existing repository layouts, zero configuration', () => {
+  let ws: Workspace;
+  const tagsToRemove: string[] = [];
+
+  beforeAll(() => {
+    provisionDocker();
+    ws = createWorkspace({ fixture: 'real-layouts' });
+  });
+
+  afterAll(() => {
+    for (const tag of tagsToRemove) dockerSucceeds(['image', 'rm', '--force', tag]);
+    disposeWorkspaces();
+  });
+
+  async function showProject(name: string) {
+    const result = await ws.nx(['show', 'project', name, '--json']);
+    expect(result.exitCode, result.all).toBe(0);
+    return JSON.parse(result.stdout);
+  }
+
+  /** What the image's stand-in `uv sync` installed, and which base stage it was built on. */
+  function installed(tag: string): { extra: string; torch: string; base: string } {
+    tagsToRemove.push(tag);
+    const json = JSON.parse(docker(['run', '--rm', '--network', 'none', tag, 'cat', '/opt/app/installed.json']));
+    const base = docker(['run', '--rm', '--network', 'none', tag, 'cat', '/opt/app/base-flavour']).trim();
+    return { ...json, base };
+  }
+
+  it('infers the leaf stages server and dev of one Dockerfile, per backend extra, with the ARGs its RUN and FROM read', async () => {
+    const project = await showProject('speech');
+    const images = Object.keys(project.targets).filter((name) => project.targets[name].executor === 'nx-uv-cuda:image');
+    expect(images.sort()).toEqual(['image-dev-cpu', 'image-dev-cu128', 'image-server-cpu', 'image-server-cu128']);
+    expect(project.targets['image-server-cu128'].options).toMatchObject({ target: 'server', kind: 'server', backend: 'cu128' });
+    const explained = project.metadata['nx-uv-cuda'];
+    expect(explained.backends.map((backend: { name: string }) => backend.name)).toEqual(['cpu', 'cu128']);
+    expect(explained.backends[1].source).toMatch(/extra cu128 of services\/speech\/pyproject.toml, which routes torch to the cu128 index/);
+    const server = explained.images.find((image: { target: string }) => image.target === 'image-server-cu128');
+    expect(server.buildArgs).toEqual(
+      expect.arrayContaining([
+        { name: 'UV_EXTRA', value: 'cu128', rule: 'the ARG that `uv sync --extra` reads', line: 18 },
+        expect.objectContaining({ name: 'BACKEND', value: 'cuda', line: 12 }),
+        expect.objectContaining({ name: 'CUDA_VERSION', value: '12.8.0' }),
+      ]),
+    );
+    expect(explained.warnings).toEqual([]);
+  });
+
+  it('prints the exact buildx argv with --dryRun and builds nothing', async () => {
+    const result = await ws.nx(['run', 'speech:image-dev-cu128', '--dryRun']);
+    expect(result.exitCode, result.all).toBe(0);
+    const argv = result.all.split('\n').find((line) => line.startsWith('docker buildx build'));
+    expect(argv).toBeDefined();
+    expect(argv).toContain('--build-arg BACKEND=cuda');
+    expect(argv).toContain('--build-arg UV_EXTRA=cu128');
+    expect(argv).toContain('--target dev');
+    expect(result.all).toMatch(/dry run: nothing was built or written/);
+    expect(ws.exists('dist/services/speech/images/dev-cu128.json')).toBe(false);
+    expect(dockerSucceeds(['image', 'inspect', 'speech:dev-cu128'])).toBe(false);
+  });
+
+  it('builds each backend on its own base stage with its own extra', async () => {
+    const result = await ws.nx(['run-many', '-t', 'image-server-cu128', 'image-server-cpu', '-p', 'speech']);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(installed('speech:server-cu128')).toEqual({ extra: 'cu128', torch: '2.7.0+cu128', base: 'cuda' });
+    expect(installed('speech:server-cpu')).toEqual({ extra: 'cpu', torch: '2.7.0+cpu', base: 'cpu' });
+  });
+
+  it('builds one Dockerfile per accelerator folder as the backend of that accelerator', async () => {
+    const project = await showProject('vision');
+    expect(project.metadata['nx-uv-cuda'].backends.map((backend: { name: string }) => backend.name).sort()).toEqual(['cpu', 'gpu']);
+    expect(project.targets['image-gpu'].options).toMatchObject({ dockerfile: 'services/vision/docker/gpu/Dockerfile', backend: 'gpu' });
+    expect(project.targets['image-cpu'].options).toMatchObject({ dockerfile: 'services/vision/docker/cpu/Dockerfile', backend: 'cpu' });
+    const result = await ws.nx(['run-many', '-t', 'image', '-p', 'vision']);
+    expect(result.exitCode, result.all).toBe(0);
+    for (const accelerator of ['gpu', 'cpu']) {
+      const tag = `vision:image-${accelerator}`;
+      tagsToRemove.push(tag);
+      expect(docker(['run', '--rm', '--network', 'none', tag, 'cat', '/opt/app/accelerator']).trim()).toBe(accelerator);
+    }
+  });
+
+  it('keeps the graph when two projects share a name, renaming the deeper one stably', async () => {
+    ws.write('services/speech/vendored/pyproject.toml', '[project]\nname = "speech"\nversion = "0.0.1"\n');
+    const result = await ws.nx(['show', 'projects', '--json']);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(JSON.parse(result.stdout).sort()).toEqual(['speech', 'speech-services-speech-vendored', 'vision']);
+    expect(result.all).toMatch(/2 projects are named "speech"/);
+  });
+});
