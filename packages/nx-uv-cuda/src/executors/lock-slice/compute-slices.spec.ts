@@ -247,3 +247,14 @@ describe('computeSlices with a production lock', () => {
     expect(first.prod.endsWith('}\n')).toBe(true);
   });
 });
+
+describe('computeSlices for a backend that is a dependency group', () => {
+  it('puts the group, and only it, into the prod slice', () => {
+    const read = reader({ 'uv.lock': WORKSPACE_LOCK });
+    const withGroup = computeSlices(options({ backend: undefined, backendGroup: 'dev' }), read);
+    const without = computeSlices(options({ backend: undefined }), read);
+    for (const name of devOnly) expect(namesOf(withGroup.prod)).toContain(name);
+    for (const name of devOnly) expect(namesOf(without.prod)).not.toContain(name);
+    expect(namesOf(withGroup.prod)).not.toContain('torch');
+  });
+});
