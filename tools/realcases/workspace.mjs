@@ -1,67 +1,20 @@
 // Real repositories as Nx workspaces: where they are (bare mirrors or work trees), which of their files are
 // packaging files, and the throwaway workspaces (plugin and baseline) that hold only those files.
-import { spawn } from 'node:child_process';
-import { closeSync, cpSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { runBounded } from '../bounded-process.mjs';
 import { git, NX_VERSION } from '../example-workspace.mjs';
 import { nxEnv } from '../bench/graph/workspace.mjs';
 
 export const GIT_TIMEOUT_MS = 120_000;
 
 /**
- * Runs a process with stdout and stderr in files (nx 24 cuts a piped stdout short, nrwl/nx#27968), in its own
- * process group so that a timeout stops nx and its plugin workers together. Never throws for a failing exit.
+ * Runs a process with stdout and stderr in separate files (tools/bounded-process.mjs). Never throws for a failing exit.
  * @returns {Promise<{ code: number | null, signal: string | null, timedOut: boolean, wall: number, stdout: string, stderr: string }>}
  */
-export function runProcess(command, args, { cwd, env = process.env, timeoutMs, stdoutFile, stderrFile, input }) {
-  const out = openSync(stdoutFile, 'w');
-  const err = openSync(stderrFile, 'w');
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const finish = () => {
-      closeSync(out);
-      closeSync(err);
-    };
-    let child;
-    try {
-      child = spawn(command, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', out, err], detached: true });
-    } catch (error) {
-      finish();
-      reject(error);
-      return;
-    }
-    if (input !== undefined) child.stdin.end(input);
-    let timedOut = false;
-    let killTimer;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stopGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => stopGroup(child.pid, 'SIGKILL'), 10_000);
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      finish();
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      const wall = (performance.now() - started) / 1000;
-      finish();
-      resolve({ code, signal, timedOut, wall, stdout: readFileSync(stdoutFile, 'utf8'), stderr: readFileSync(stderrFile, 'utf8') });
-    });
-  });
-}
-
-/** Signals the process group this tool started (its leader's pid), nothing else. */
-function stopGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
+export async function runProcess(command, args, { cwd, env = process.env, timeoutMs, stdoutFile, stderrFile, input }) {
+  const { exitCode, ...result } = await runBounded(command, args, { cwd, env, timeoutMs, stdoutFile, stderrFile, input });
+  return { code: exitCode, ...result, stdout: readFileSync(stdoutFile, 'utf8'), stderr: readFileSync(stderrFile, 'utf8') };
 }
 
 /** Packaging files by base name: what the plugin and the repository's image builds read. */
