@@ -45,7 +45,11 @@ async function runNx(root: string, args: string[], env: Record<string, string> =
 async function showProject(root: string, name: string) {
   const result = await runNx(root, ['show', 'project', name, '--json']);
   expect(result.exitCode, result.all).toBe(0);
-  return JSON.parse(result.stdout) as { root: string; targets: Record<string, { options: Record<string, unknown> }> };
+  return JSON.parse(result.stdout) as {
+    root: string;
+    targets: Record<string, { options: Record<string, unknown> }>;
+    metadata: { 'nx-uv-cuda': { warnings: string[] } };
+  };
 }
 
 /** Parses TOML with Python's own parser (tomllib), independent of the plugin's. */
