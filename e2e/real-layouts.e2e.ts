@@ -88,6 +88,30 @@ describe('existing repository layouts, zero configuration', () => {
     }
   });
 
+  it('ends a failed build with the command to reproduce it and a shell in the stage before it', async () => {
+    const file = 'services/speech/docker/Dockerfile';
+    const original = ws.read(file);
+    ws.write(file, original.replace('RUN echo dev > /opt/app/role', 'RUN echo dev > /opt/app/role && exit 3'));
+    try {
+      const failed = await ws.nx(['run', 'speech:image-dev-cpu', '--debugOnFailure']);
+      expect(failed.exitCode).not.toBe(0);
+      const lines = failed.all.split('\n');
+      const reproduce = lines.find((line) => line.includes('reproduce by hand: docker buildx build'));
+      expect(reproduce).toContain('--target dev');
+      expect(reproduce).toContain('--build-arg UV_EXTRA=cpu');
+      const shell = lines.find((line) => line.includes('a shell in deps, the stage dev builds on:'));
+      expect(shell).toContain('--target deps');
+      expect(shell).toContain('docker run -it --rm --entrypoint /bin/sh speech-debug:deps-cpu');
+      expect(failed.all).toMatch(/deps is loaded: docker run -it --rm --entrypoint \/bin\/sh speech-debug:deps-cpu/);
+      tagsToRemove.push('speech-debug:deps-cpu');
+      // The stage before the failing one is there to open, with what it installed.
+      expect(JSON.parse(docker(['run', '--rm', '--network', 'none', 'speech-debug:deps-cpu', 'cat', '/opt/app/installed.json']))).toMatchObject({ extra: 'cpu' });
+      expect(ws.exists('dist/services/speech/images/dev-cpu.json')).toBe(false);
+    } finally {
+      ws.write(file, original);
+    }
+  });
+
   it('keeps the graph when two projects share a name, renaming the deeper one stably', async () => {
     ws.write('services/speech/vendored/pyproject.toml', '[project]\nname = "speech"\nversion = "0.0.1"\n');
     const result = await ws.nx(['show', 'projects', '--json']);

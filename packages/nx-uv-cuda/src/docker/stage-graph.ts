@@ -84,6 +84,11 @@ export function globalArgValues(
   return values;
 }
 
+/** The stage that `stage` is built FROM with these build args (global ARG defaults under them), if FROM names one. */
+export function parentStage(model: DockerfileModel, stage: Stage, buildArgs: BuildArgs = {}): Stage | undefined {
+  return baseStage(model, stage, globalArgValues(model, buildArgs));
+}
+
 /** The earlier stage that `stage` is built FROM, if its expanded FROM names one. */
 function baseStage(model: DockerfileModel, stage: Stage, values: BuildArgs): Stage | undefined {
   const name = expandArgs(stage.baseImage, values, model.escapeChar).toLowerCase();

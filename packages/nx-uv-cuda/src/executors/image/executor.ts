@@ -10,6 +10,7 @@ import { requireStage } from '../../model/stages';
 import type { ImageMetadata } from '../../model/task-files';
 import { runCommand } from '../../process/run-command';
 import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
+import { failedBuild } from '../shared/failed-build';
 import { readBuildxDigest } from '../shared/buildx-metadata';
 import { writeJsonAtomically } from '../shared/files';
 import { readGitFacts } from '../shared/git';
@@ -24,7 +25,8 @@ export default runExecutor(
   async ({ options: validated, task, files, scope }) => {
     const options = { ...validated, buildArgs: resolveBuildArgs(files, task, validated.buildArgsFile, validated.buildArgs) };
     // Fails before any docker call when the Dockerfile lacks the stage the target builds.
-    if (options.target) requireStage(loadDockerfile(files, options.dockerfile), options.target, options.kind === 'dev' ? 'dev' : 'prod');
+    const model = loadDockerfile(files, options.dockerfile);
+    if (options.target) requireStage(model, options.target, options.kind === 'dev' ? 'dev' : 'prod');
     if (!options.dryRun) requireWheels(options, task);
     const git = await readGitFacts(task.workspaceRoot);
     const metadataDir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-image-')));
@@ -56,7 +58,7 @@ export default runExecutor(
     const build = await runCommand('docker', plan.argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
     if (build.interrupted) throw new PluginError('interrupted', 'build interrupted: nothing was written');
     if (build.exitCode !== 0) {
-      throw new PluginError('command', `docker buildx build failed (exit ${build.exitCode}): see docker's output above`);
+      await failedBuild({ build: plan.build, exitCode: build.exitCode, model, backend: options.backend, loadParent: options.debugOnFailure, task, scope });
     }
     const digest = readBuildxDigest(plan.build.metadataFile!);
     writeImageMetadata(task.absolute(options.metadataFile), plan, options, task, git.sha, digest);

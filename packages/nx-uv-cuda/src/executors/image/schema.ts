@@ -33,6 +33,8 @@ export const imageExecutorSchema = z
     pull: z.boolean().default(false),
     /** Print the exact `docker buildx build` argv and run nothing. */
     dryRun: z.boolean().default(false),
+    /** After a failed build, load the stage the target builds on (`<project>-debug:<stage>-<backend>`) to open a shell in it. */
+    debugOnFailure: z.boolean().default(false),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { workspaceDataDirectory } from 'nx/src/devkit-internals';
 import { PluginError } from '../../core/errors';
 import type { FileSource } from '../../core/file-source';
+import type { DockerfileModel } from '../../docker/dockerfile-model';
 import { checkEngine, registryHost } from '../../docker/engine';
 import { describeArgv } from '../../docker/redact';
 import { digest } from '../../keys/build-keys';
@@ -11,6 +12,7 @@ import { requireStage } from '../../model/stages';
 import type { InterruptScope } from '../../process/interruptible';
 import { runCommand } from '../../process/run-command';
 import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
+import { failedBuild } from '../shared/failed-build';
 import { replaceFolder } from '../shared/files';
 import { info } from '../shared/log';
 import { runExecutor } from '../shared/run-executor';
@@ -74,7 +76,7 @@ export default runExecutor(
       return finish(options, wheels, readyDir, output, scope);
     }
 
-    const wheels = await compile(options, task, output, scope);
+    const wheels = await compile(options, model, task, output, scope);
     if (key) store.put(key, wheels);
     finish(options, wheels, readyDir, output, scope);
     if (registryReference) {
@@ -93,9 +95,15 @@ function wheelKey(files: FileSource, keyFile: string, task: TaskInfo): string {
   return digest(text);
 }
 
-async function compile(options: WheelOptions, task: TaskInfo, output: string, scope: InterruptScope): Promise<string[]> {
+async function compile(
+  options: WheelOptions,
+  model: DockerfileModel,
+  task: TaskInfo,
+  output: string,
+  scope: InterruptScope,
+): Promise<string[]> {
   const exportDir = scope.temporary(mkdtempSync(`${output}.export-`));
-  const { argv } = planWheel({
+  const { argv, build: plannedBuild } = planWheel({
     options,
     workspaceRoot: task.workspaceRoot,
     exportDir,
@@ -106,7 +114,16 @@ async function compile(options: WheelOptions, task: TaskInfo, output: string, sc
   const build = await runCommand('docker', argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
   if (build.interrupted) throw new PluginError('interrupted', 'wheel build interrupted: nothing was written');
   if (build.exitCode !== 0) {
-    throw new PluginError('command', `docker buildx build failed (exit ${build.exitCode}): see docker's output above`);
+    await failedBuild({
+      build: plannedBuild,
+      stage: options.target,
+      exitCode: build.exitCode,
+      model,
+      backend: options.backend,
+      loadParent: options.debugOnFailure,
+      task,
+      scope,
+    });
   }
   const root = options.exportStage ? exportDir : join(exportDir, options.wheelhouse);
   const wheels = wheelsIn(root);

@@ -34,6 +34,8 @@ export const wheelExecutorSchema = z
     noCache: z.boolean().default(false),
     /** Print the exact `docker buildx build` argv of the compile and run nothing. */
     dryRun: z.boolean().default(false),
+    /** After a failed compile, load the stage the wheel stage builds on (`<project>-debug:<stage>-<backend>`) to open a shell in it. */
+    debugOnFailure: z.boolean().default(false),
   })
   .strict();
 
