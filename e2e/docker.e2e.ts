@@ -206,6 +206,14 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
       }
     });
 
+    it('a base image tag NVIDIA does not publish, before any pull', async () => {
+      // The recipe's own example: CUDA_VARIANT=runtime makes nvidia/cuda:12.4.1-runtime-devel-ubuntu22.04.
+      await expectFailureLeavesNothing(
+        ['run', 'ml-service:image-prod-cu124', '--excludeTaskDependencies', '--skip-nx-cache', '--buildArgs.CUDA_VARIANT=runtime'],
+        /FROM nvidia\/cuda:12\.4\.1-runtime-devel-ubuntu22\.04: no such tag can exist[^\n]*nearest published tag: nvidia\/cuda:12\.4\.1-devel-ubuntu22\.04/,
+      );
+    });
+
     it('a daemon that does not answer', async () => {
       await expectFailureLeavesNothing(
         ['run', 'ml-service:image-prod-cu124', '--excludeTaskDependencies', '--skip-nx-cache'],

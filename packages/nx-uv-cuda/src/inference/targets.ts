@@ -4,6 +4,7 @@ import { PluginError } from '../core/errors';
 import { contextInputs } from '../docker/context-inputs';
 import { stageChain } from '../docker/stage-graph';
 import { baseBuildArgs, cudaVersionOfBackend, layeredBuildArgs, type Backend } from '../model/backends';
+import { baseImageProblems, describeBaseImageProblem } from '../model/base-images';
 import { dockerfileRules, explainBuildArgs, unfilledArgs, type BuildArgSetting } from '../model/build-args';
 import type { ImageStage } from '../model/images';
 import { projectOutputs } from '../model/outputs';
@@ -310,6 +311,9 @@ function buildTargets(
       backend.name,
     );
     const chain = stageChain(model, image.stage, wheelTarget ? [project.stages.wheelExport] : [], passed);
+    for (const problem of baseImageProblems(model, chain, passed)) {
+      explanation.warnings.push(`${dockerfile.file} (${name}): ${describeBaseImageProblem(problem)}`);
+    }
     const gaps = unfilledArgs(model, chain, passed);
     for (const gap of gaps) {
       explanation.warnings.push(

@@ -10,6 +10,7 @@ import { requireStage } from '../../model/stages';
 import type { ImageMetadata } from '../../model/task-files';
 import { runCommand } from '../../process/run-command';
 import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
+import { requirePublishedBaseImages } from '../shared/base-images';
 import { failedBuild } from '../shared/failed-build';
 import { readBuildxDigest } from '../shared/buildx-metadata';
 import { writeJsonAtomically } from '../shared/files';
@@ -27,6 +28,7 @@ export default runExecutor(
     // Fails before any docker call when the Dockerfile lacks the stage the target builds.
     const model = loadDockerfile(files, options.dockerfile);
     if (options.target) requireStage(model, options.target, options.kind === 'dev' ? 'dev' : 'prod');
+    requirePublishedBaseImages(model, options.target, options.wheelsContext && options.wheelsDir ? [options.wheelsContext] : [], options.buildArgs);
     if (!options.dryRun) requireWheels(options, task);
     const git = await readGitFacts(task.workspaceRoot);
     const metadataDir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-image-')));

@@ -12,6 +12,7 @@ import { requireStage } from '../../model/stages';
 import type { InterruptScope } from '../../process/interruptible';
 import { runCommand } from '../../process/run-command';
 import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
+import { requirePublishedBaseImages } from '../shared/base-images';
 import { failedBuild } from '../shared/failed-build';
 import { replaceFolder } from '../shared/files';
 import { info } from '../shared/log';
@@ -35,6 +36,7 @@ export default runExecutor(
     const model = loadDockerfile(files, options.dockerfile);
     requireStage(model, options.target, 'wheelBuild');
     if (options.exportStage) requireStage(model, options.exportStage, 'wheelExport');
+    requirePublishedBaseImages(model, options.target, [], options.buildArgs);
     if (options.dryRun) {
       const { argv } = planWheel({
         options,
