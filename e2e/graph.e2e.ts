@@ -54,7 +54,7 @@ describe('inferred graph of a uv workspace', () => {
     expect(imageProd.metadata.help.example.options).toMatchObject({ noCache: true });
     expect(project.projectType).toBe('application');
     expect(project.metadata.targetGroups.cu128).toEqual(
-      ['lock-cu128', 'keys-cu128', 'wheel-flash-attn-cu128', 'image-dev-cu128', 'image-prod-cu128', 'smoke-cu128'],
+      ['lock-cu128', 'keys-cu128', 'wheel-flash-attn-cu128', 'image-dev-cu128', 'run-dev-cu128', 'image-prod-cu128', 'run-prod-cu128', 'smoke-cu128'],
     );
     const library = await showProject('shared');
     expect(library.projectType).toBeUndefined();
@@ -80,7 +80,13 @@ describe('inferred graph of a uv workspace', () => {
     expect(Object.keys(dev.files)).not.toContain('uv.lock');
     expect(prod.stages.map((stage: { name: string }) => stage.name)).toEqual(['base', 'deps-prod', 'prod']);
     expect(prod.args).toMatchObject({ CUDA_VERSION: '12.8.0', TORCH_BACKEND: 'cu128' });
-    expect(prod.baseImages).toEqual(['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04']);
+    // prod builds FROM the runtime image and copies the venv of deps-prod, which (like the wheel) builds on devel.
+    expect(prod.baseImages).toEqual(['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04', 'nvidia/cuda:12.8.0-cudnn-runtime-ubuntu22.04']);
+    expect(prod.args).toMatchObject({ CUDA_RUNTIME_VARIANT: 'cudnn-runtime' });
+    expect(dev.baseImages).toEqual(['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04']);
+    expect(wheel.baseImages).toEqual(['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04']);
+    expect(wheel.args).not.toHaveProperty('CUDA_RUNTIME_VARIANT');
+    expect(dev.args).not.toHaveProperty('CUDA_RUNTIME_VARIANT');
     expect(prod.wheel).toMatch(/^[0-9a-f]{64}$/);
     expect(wheel.packages.map((pkg: { name: string }) => pkg.name).sort()).toEqual(
       expect.arrayContaining(['flash-attn', 'torch']),

@@ -46,8 +46,8 @@ describe('existing repository layouts, zero configuration', () => {
     const server = explained.images.find((image: { target: string }) => image.target === 'image-server-cu128');
     expect(server.buildArgs).toEqual(
       expect.arrayContaining([
-        { name: 'UV_EXTRA', value: 'cu128', rule: 'the ARG that `uv sync --extra` reads', line: 18 },
-        expect.objectContaining({ name: 'BACKEND', value: 'cuda', line: 12 }),
+        { name: 'UV_EXTRA', value: 'cu128', rule: 'the ARG that `uv sync --extra` reads', line: 21 },
+        expect.objectContaining({ name: 'BACKEND', value: 'cuda', line: 13 }),
         expect.objectContaining({ name: 'CUDA_VERSION', value: '12.8.0' }),
       ]),
     );
@@ -72,6 +72,40 @@ describe('existing repository layouts, zero configuration', () => {
     expect(result.exitCode, result.all).toBe(0);
     expect(installed('speech:server-cu128')).toEqual({ extra: 'cu128', torch: '2.7.0+cu128', base: 'cuda' });
     expect(installed('speech:server-cpu')).toEqual({ extra: 'cpu', torch: '2.7.0+cpu', base: 'cpu' });
+  });
+
+  it("reads a backend's own uv-<backend>.lock: its slice, its LOCK_FILE, and an edit rebuilds only its images", async () => {
+    const lock = ws.read('services/speech/uv.lock');
+    const ownLock = (torch: string) => lock.replaceAll('2.7.0+cu128', torch);
+    ws.write('services/speech/uv-cu128.lock', ownLock('2.7.1+cu128'));
+    const project = await showProject('speech');
+    expect(project.targets['lock-cu128'].options).toMatchObject({ lockFile: 'services/speech/uv-cu128.lock' });
+    expect(project.targets['lock-cpu'].options).toMatchObject({ lockFile: 'services/speech/uv.lock' });
+    expect(project.targets['keys-cu128'].options.baseBuildArgs).toMatchObject({ LOCK_FILE: 'uv-cu128.lock' });
+    expect(project.targets['keys-cpu'].options.baseBuildArgs).not.toHaveProperty('LOCK_FILE');
+    const checked = await ws.nx(['run', 'speech:lock-check-cu128']);
+    expect(checked.exitCode, checked.all).toBe(0);
+    expect(checked.all).toMatch(/pins 1 package\(s\) that cu128 does not reach[^\n]*: torch 2\.7\.0\+cpu/);
+
+    const built = await ws.nx(['run-many', '-t', 'image-server-cu128', 'image-server-cpu', '-p', 'speech']);
+    expect(built.exitCode, built.all).toBe(0);
+    expect(installed('speech:server-cu128')).toMatchObject({ extra: 'cu128', torch: '2.7.1+cu128' });
+    expect(installed('speech:server-cpu')).toMatchObject({ extra: 'cpu', torch: '2.7.0+cpu' });
+
+    const cpuKey = ws.read('dist/services/speech/keys/cpu-image-server.json');
+    const cu128Key = ws.read('dist/services/speech/keys/cu128-image-server.json');
+    ws.write('services/speech/uv-cu128.lock', ownLock('2.7.2+cu128'));
+    const again = await ws.nx(['run-many', '-t', 'image-server-cu128', 'image-server-cpu', '-p', 'speech']);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(ws.read('dist/services/speech/keys/cpu-image-server.json')).toBe(cpuKey);
+    expect(ws.read('dist/services/speech/keys/cu128-image-server.json')).not.toBe(cu128Key);
+    expect(installed('speech:server-cu128')).toMatchObject({ torch: '2.7.2+cu128' });
+    // The cpu image's inputs did not change: the engine's image is reused, not rebuilt (run alone to see its output).
+    const cpu = await ws.nx(['run', 'speech:image-server-cpu', '--excludeTaskDependencies']);
+    expect(cpu.exitCode, cpu.all).toBe(0);
+    expect(cpu.all).toMatch(/speech:server-cpu-nx\w+ is already in the engine: built from these exact inputs, not rebuilt/);
+    const dry = await ws.nx(['run', 'speech:image-server-cu128', '--excludeTaskDependencies', '--dryRun']);
+    expect(dry.all).toMatch(/docker buildx build [^\n]*--target server[^\n]*--build-arg LOCK_FILE=uv-cu128\.lock/);
   });
 
   it('builds one Dockerfile per accelerator folder as the backend of that accelerator', async () => {

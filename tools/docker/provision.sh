@@ -2,8 +2,9 @@
 # Provision what the nx-uv-cuda e2e tests need on this machine:
 #   * a Docker engine with BuildKit and the buildx plugin,
 #   * a local registry on 127.0.0.1:<port>,
-#   * offline stand-ins for the nvidia/cuda base images (a Debian bookworm rootfs
-#     with python3, pip, venv, gcc and libc6-dev, imported and tagged).
+#   * offline stand-ins for the nvidia/cuda base images: for the devel tags a Debian
+#     bookworm rootfs with python3, pip, venv, gcc and libc6-dev; for the runtime tags a
+#     smaller one with python3 and venv only (no compiler), each imported and tagged.
 #
 # Idempotent: every step checks for its result first and skips itself.
 # Downloads and the rootfs tarball are cached, so a second run takes seconds.
@@ -34,6 +35,14 @@ DEFAULT_BASE_IMAGES=(
   nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04
   python:3.12-slim-bookworm
 )
+# The runtime stand-in: python3 and venv, no gcc, libc6-dev or python3-dev. The fixture's prod stage builds on
+# it and copies /opt/venv from a stage built on the devel stand-in: both are the same bookworm python3, so the
+# venv's python symlink (/usr/bin/python3) resolves in either.
+RUNTIME_ROOTFS_INCLUDE="python3,python3-venv"
+DEFAULT_RUNTIME_BASE_IMAGES=(
+  nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04
+  nvidia/cuda:12.8.0-cudnn-runtime-ubuntu22.04
+)
 
 # Upper bounds (seconds) so that nothing can hang CI.
 APT_TIMEOUT=600
@@ -48,6 +57,7 @@ ENGINE_DIR="$CACHE_DIR/engine"
 ENGINE_PREFIX="$ENGINE_DIR/prefix"
 BASE_DIR="$CACHE_DIR/base-images"
 ROOTFS_TAR="$BASE_DIR/$ROOTFS_SUITE-rootfs.tar"
+RUNTIME_ROOTFS_TAR="$BASE_DIR/$ROOTFS_SUITE-runtime-rootfs.tar"
 REGISTRY_DIR="$CACHE_DIR/registry"
 if [[ $(id -u) -eq 0 ]]; then
   LOG_DIR="${NX_UV_CUDA_LOG_DIR:-/var/log/nx-uv-cuda}"
@@ -71,12 +81,16 @@ usage() {
 Usage: tools/docker/provision.sh [options]
 
 Makes a Docker engine with BuildKit + buildx, a local registry and offline
-nvidia/cuda stand-in base images available. Safe to run repeatedly.
+nvidia/cuda stand-in base images (devel and runtime) available. Safe to run
+repeatedly.
 
 Options:
   --registry-port PORT  port of the local registry on 127.0.0.1 (default 5000)
   --no-registry         do not check for or start a registry
-  --base-image REF      also tag the stand-in base image as REF (repeatable)
+  --base-image REF      also tag the devel stand-in base image as REF (repeatable)
+  --runtime-base-image REF
+                        also tag the runtime stand-in (no compiler) as REF
+                        (repeatable)
   --check               only report what is present or missing; change nothing;
                         exit 0 when everything is ready, 1 otherwise
   -h, --help            show this help
@@ -85,11 +99,15 @@ Environment:
   NX_UV_CUDA_CACHE           cache dir (default \$HOME/.cache/nx-uv-cuda)
   NX_UV_CUDA_LOG_DIR         log dir (default /var/log/nx-uv-cuda as root)
   NX_UV_CUDA_REGISTRY_PORT   same as --registry-port
-  NX_UV_CUDA_BASE_IMAGES     extra base image refs, space or comma separated
+  NX_UV_CUDA_BASE_IMAGES     extra devel base image refs, space or comma separated
+  NX_UV_CUDA_RUNTIME_BASE_IMAGES
+                             extra runtime base image refs, the same way
   NX_UV_CUDA_DEBIAN_MIRROR   Debian mirror (default http://deb.debian.org/debian)
 
-Default base image tags:
+Default base image tags (devel stand-in: python3, pip, venv, gcc, libc6-dev):
 $(printf '  %s\n' "${DEFAULT_BASE_IMAGES[@]}")
+Default runtime base image tags (runtime stand-in: python3, venv):
+$(printf '  %s\n' "${DEFAULT_RUNTIME_BASE_IMAGES[@]}")
 EOF
 }
 
@@ -214,8 +232,12 @@ run_bounded() {
 # whatever is left of them at exit is debris of an interrupted step.
 cleanup_tmp() {
   ((HAVE_LOCK)) || return 0 # they may belong to a concurrent run
-  remove_rootfs_dir "$BASE_DIR/rootfs.tmp"
-  rm -rf "$ENGINE_DIR/debs.tmp" "$ENGINE_PREFIX.tmp" "$ROOTFS_TAR.tmp" "$ROOTFS_TAR.key.tmp" \
+  local flavour
+  for flavour in devel runtime; do
+    remove_rootfs_dir "$(rootfs_tmp_dir "$flavour")"
+    rm -f "$(rootfs_tar "$flavour").tmp" "$(rootfs_tar "$flavour").key.tmp"
+  done
+  rm -rf "$ENGINE_DIR/debs.tmp" "$ENGINE_PREFIX.tmp" \
     "$REGISTRY_DIR/download.tmp" "$REGISTRY_DIR/prefix.tmp"
 }
 
@@ -540,16 +562,50 @@ ensure_registry() {
 
 image_exists() { timeout "$DOCKER_QUERY_TIMEOUT" docker image inspect "$1" >/dev/null 2>&1; }
 
+# Two stand-in rootfs flavours: `devel` (python3, pip, venv, python3-dev, gcc, libc6-dev) for the
+# nvidia/cuda devel tags, `runtime` (python3, venv) for the runtime tags. Each is its own tarball, key
+# and imported image; the functions below take the flavour as their first argument.
+rootfs_include() {
+  case $1 in
+    devel) printf '%s' "$ROOTFS_INCLUDE" ;;
+    runtime) printf '%s' "$RUNTIME_ROOTFS_INCLUDE" ;;
+    *) die "unknown rootfs flavour: $1" ;;
+  esac
+}
+
+rootfs_tar() {
+  case $1 in
+    devel) printf '%s' "$ROOTFS_TAR" ;;
+    runtime) printf '%s' "$RUNTIME_ROOTFS_TAR" ;;
+    *) die "unknown rootfs flavour: $1" ;;
+  esac
+}
+
+# The debootstrap target while it is built (removed again at the end, or by cleanup_tmp).
+rootfs_tmp_dir() {
+  case $1 in
+    devel) printf '%s' "$BASE_DIR/rootfs.tmp" ;;
+    runtime) printf '%s' "$BASE_DIR/rootfs-runtime.tmp" ;;
+    *) die "unknown rootfs flavour: $1" ;;
+  esac
+}
+
 # A short key of what goes into the rootfs, so a changed package list rebuilds it.
 rootfs_key() {
-  printf '%s|%s|%s' "$ROOTFS_SUITE" minbase "$ROOTFS_INCLUDE" | sha256sum | cut -c1-12
+  printf '%s|%s|%s' "$ROOTFS_SUITE" minbase "$(rootfs_include "$1")" | sha256sum | cut -c1-12
 }
 
 # The image that `docker import` creates; the nvidia/cuda names are tags of it.
-import_ref() { printf 'nx-uv-cuda/debian-base:%s-%s' "$ROOTFS_SUITE" "$(rootfs_key)"; }
+import_ref() {
+  local repo=nx-uv-cuda/debian-base
+  [[ $1 == devel ]] || repo=nx-uv-cuda/debian-$1-base
+  printf '%s:%s-%s' "$repo" "$ROOTFS_SUITE" "$(rootfs_key "$1")"
+}
 
 rootfs_cached() {
-  [[ -s $ROOTFS_TAR && -f $ROOTFS_TAR.key && $(cat "$ROOTFS_TAR.key") == "$(rootfs_key)" ]]
+  local tar
+  tar=$(rootfs_tar "$1")
+  [[ -s $tar && -f $tar.key && $(cat "$tar.key") == "$(rootfs_key "$1")" ]]
 }
 
 # Removes a debootstrap target even if an interrupted run left /proc etc. mounted.
@@ -561,65 +617,79 @@ remove_rootfs_dir() {
   rm -rf --one-file-system "$dir"
 }
 
-# Builds the rootfs tarball with debootstrap (once); atomic: temp file + rename.
+# Builds the rootfs tarball of a flavour with debootstrap (once); atomic: temp file + rename.
 ensure_rootfs_tar() {
-  if rootfs_cached; then
-    log "rootfs: cached in $ROOTFS_TAR"
+  local flavour=$1 tar include dir log
+  tar=$(rootfs_tar "$flavour")
+  if rootfs_cached "$flavour"; then
+    log "rootfs ($flavour): cached in $tar"
     return 0
   fi
-  require_root_apt "building the base image rootfs with debootstrap"
+  require_root_apt "building the $flavour base image rootfs with debootstrap"
   ensure_host_packages debootstrap
   mkdir -p "$BASE_DIR"
-  local dir="$BASE_DIR/rootfs.tmp" tar_tmp="$ROOTFS_TAR.tmp"
+  include=$(rootfs_include "$flavour")
+  dir=$(rootfs_tmp_dir "$flavour")
+  log="$LOG_DIR/debootstrap-$flavour.log"
+  [[ $flavour != devel ]] || log="$LOG_DIR/debootstrap.log"
   remove_rootfs_dir "$dir"
-  rm -f "$tar_tmp"
-  log "debootstrap $ROOTFS_SUITE (minbase + $ROOTFS_INCLUDE); takes about a minute"
-  if ! run_bounded "$DEBOOTSTRAP_TIMEOUT" debootstrap --variant=minbase --include="$ROOTFS_INCLUDE" \
-    "$ROOTFS_SUITE" "$dir" "$DEBIAN_MIRROR" >"$LOG_DIR/debootstrap.log" 2>&1; then
+  rm -f "$tar.tmp"
+  log "debootstrap $ROOTFS_SUITE for the $flavour stand-in (minbase + $include); takes about a minute"
+  if ! run_bounded "$DEBOOTSTRAP_TIMEOUT" debootstrap --variant=minbase --include="$include" \
+    "$ROOTFS_SUITE" "$dir" "$DEBIAN_MIRROR" >"$log" 2>&1; then
     print_log_tail "$dir/debootstrap/debootstrap.log"
-    print_log_tail "$LOG_DIR/debootstrap.log"
+    print_log_tail "$log"
     remove_rootfs_dir "$dir"
-    die "debootstrap failed or timed out (log $LOG_DIR/debootstrap.log)"
+    die "debootstrap ($flavour) failed or timed out (log $log)"
   fi
   # Downloaded .debs and apt lists only make the image bigger.
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
-  tar --numeric-owner -C "$dir" -cf "$tar_tmp" .
-  rootfs_key >"$ROOTFS_TAR.key.tmp"
-  mv "$tar_tmp" "$ROOTFS_TAR"
-  mv "$ROOTFS_TAR.key.tmp" "$ROOTFS_TAR.key"
+  tar --numeric-owner -C "$dir" -cf "$tar.tmp" .
+  rootfs_key "$flavour" >"$tar.key.tmp"
+  mv "$tar.tmp" "$tar"
+  mv "$tar.key.tmp" "$tar.key"
   remove_rootfs_dir "$dir"
-  log "rootfs: wrote $ROOTFS_TAR ($(du -h "$ROOTFS_TAR" | cut -f1))"
+  log "rootfs ($flavour): wrote $tar ($(du -h "$tar" | cut -f1))"
 }
 
 import_base_image() {
-  local ref=$1
-  log "docker import $ROOTFS_TAR as $ref"
+  local flavour=$1 ref=$2 tar
+  tar=$(rootfs_tar "$flavour")
+  log "docker import $tar as $ref"
   run_bounded "$DOCKER_IMPORT_TIMEOUT" docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
     --change 'LABEL org.nx-uv-cuda.stand-in=true' \
+    --change "LABEL org.nx-uv-cuda.stand-in.flavour=$flavour" \
     --change 'CMD ["/bin/bash"]' \
-    "$ROOTFS_TAR" "$ref" >/dev/null || die "docker import failed or timed out"
+    "$tar" "$ref" >/dev/null || die "docker import failed or timed out"
 }
 
-ensure_base_images() {
-  local missing=() ref base
-  for ref in "${BASE_IMAGES[@]}"; do
+# Tags the stand-in of a flavour with every ref given that the engine does not have yet.
+ensure_flavour_images() {
+  local flavour=$1 missing=() ref base
+  shift
+  for ref in "$@"; do
     image_exists "$ref" || missing+=("$ref")
   done
   if ((${#missing[@]} == 0)); then
-    log "base images: all ${#BASE_IMAGES[@]} tags present"
+    log "base images ($flavour): all $# tags present"
     return 0
   fi
-  base=$(import_ref)
+  base=$(import_ref "$flavour")
   if ! image_exists "$base"; then
-    ensure_rootfs_tar
-    import_base_image "$base"
+    ensure_rootfs_tar "$flavour"
+    import_base_image "$flavour" "$base"
   fi
   for ref in "${missing[@]}"; do
     timeout "$DOCKER_QUERY_TIMEOUT" docker tag "$base" "$ref" || die "docker tag $base $ref failed"
-    log "tagged $ref"
+    log "tagged $ref ($flavour stand-in)"
   done
+}
+
+ensure_base_images() {
+  ensure_flavour_images devel "${BASE_IMAGES[@]}"
+  ensure_flavour_images runtime "${RUNTIME_BASE_IMAGES[@]}"
 }
 
 # ------------------------------------------------------------ check/summary ---
@@ -647,7 +717,7 @@ check_all() {
       ok=1
     fi
   fi
-  for ref in "${BASE_IMAGES[@]}"; do
+  for ref in "${BASE_IMAGES[@]}" "${RUNTIME_BASE_IMAGES[@]}"; do
     if image_exists "$ref"; then
       log "image:    ok ($ref)"
     else
@@ -660,11 +730,14 @@ check_all() {
   else
     log "cache:    no engine packages cached"
   fi
-  if rootfs_cached; then
-    log "cache:    rootfs in $ROOTFS_TAR"
-  else
-    log "cache:    no rootfs tarball cached"
-  fi
+  local flavour
+  for flavour in devel runtime; do
+    if rootfs_cached "$flavour"; then
+      log "cache:    $flavour rootfs in $(rootfs_tar "$flavour")"
+    else
+      log "cache:    no $flavour rootfs tarball cached"
+    fi
+  done
   return "$ok"
 }
 
@@ -681,6 +754,8 @@ print_summary() {
   fi
   printf '  base images: %s\n' "${BASE_IMAGES[0]}"
   printf '               %s\n' "${BASE_IMAGES[@]:1}"
+  printf '  runtime:     %s\n' "${RUNTIME_BASE_IMAGES[0]}"
+  printf '               %s\n' "${RUNTIME_BASE_IMAGES[@]:1}"
   printf '  logs:        %s\n' "$LOG_DIR"
 }
 
@@ -689,20 +764,35 @@ print_summary() {
 CHECK_ONLY=0
 USE_REGISTRY=1
 BASE_IMAGES=("${DEFAULT_BASE_IMAGES[@]}")
+RUNTIME_BASE_IMAGES=("${DEFAULT_RUNTIME_BASE_IMAGES[@]}")
 
-add_base_image() {
+# A ref is tagged with one flavour only: the first option (or default) that names it wins.
+ref_listed() {
   local ref=$1 existing
-  [[ -n $ref ]] || die "--base-image needs a non-empty image reference"
-  for existing in "${BASE_IMAGES[@]}"; do
+  for existing in "${BASE_IMAGES[@]}" "${RUNTIME_BASE_IMAGES[@]}"; do
     [[ $existing == "$ref" ]] && return 0
   done
-  BASE_IMAGES+=("$ref")
+  return 1
+}
+
+add_base_image() {
+  local ref=$1
+  [[ -n $ref ]] || die "--base-image needs a non-empty image reference"
+  ref_listed "$ref" || BASE_IMAGES+=("$ref")
+}
+
+add_runtime_base_image() {
+  local ref=$1
+  [[ -n $ref ]] || die "--runtime-base-image needs a non-empty image reference"
+  ref_listed "$ref" || RUNTIME_BASE_IMAGES+=("$ref")
 }
 
 parse_args() {
   local ref
   local extra=${NX_UV_CUDA_BASE_IMAGES:-}
   for ref in ${extra//,/ }; do add_base_image "$ref"; done
+  extra=${NX_UV_CUDA_RUNTIME_BASE_IMAGES:-}
+  for ref in ${extra//,/ }; do add_runtime_base_image "$ref"; done
   while (($#)); do
     case $1 in
       --registry-port) (($# >= 2)) || die "--registry-port needs a value"; REGISTRY_PORT=$2; shift ;;
@@ -710,6 +800,8 @@ parse_args() {
       --no-registry) USE_REGISTRY=0 ;;
       --base-image) (($# >= 2)) || die "--base-image needs a value"; add_base_image "$2"; shift ;;
       --base-image=*) add_base_image "${1#*=}" ;;
+      --runtime-base-image) (($# >= 2)) || die "--runtime-base-image needs a value"; add_runtime_base_image "$2"; shift ;;
+      --runtime-base-image=*) add_runtime_base_image "${1#*=}" ;;
       --check) CHECK_ONLY=1 ;;
       -h | --help) usage; exit 0 ;;
       *) die "unknown option: $1 (see --help)" ;;

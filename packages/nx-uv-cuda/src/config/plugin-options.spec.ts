@@ -16,6 +16,7 @@ const DEFAULT_TARGET_NAMES = {
   lockSlice: 'lock',
   keys: 'keys',
   smoke: 'smoke',
+  run: 'run',
 };
 
 const optionsError = (raw: unknown): PluginError => thrownPluginError('options', () => normalizePluginOptions(raw));

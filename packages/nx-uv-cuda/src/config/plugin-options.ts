@@ -16,6 +16,8 @@ export const targetNamesSchema = z
     lockSlice: z.string().min(1).default('lock'),
     keys: z.string().min(1).default('keys'),
     smoke: z.string().min(1).default('smoke'),
+    /** `docker run` of each image: `run-dev-<backend>` (the sources mounted), `run-prod-<backend>` (a server). */
+    run: z.string().min(1).default('run'),
   })
   .strict();
 

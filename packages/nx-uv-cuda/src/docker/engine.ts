@@ -12,14 +12,24 @@ export interface EngineRequirements {
   pushTo?: string;
 }
 
-export interface Engine {
+/** What a `docker run` needs to know about the daemon. */
+export interface Daemon {
   serverVersion: string;
-  buildxVersion: [number, number, number];
+  /** The names of the engine's runtimes (`runc`, `nvidia`, ...). */
   runtimes: string[];
+  /**
+   * The folders the engine reads CDI specs from (`docker info`'s `CDISpecDirs`): empty when CDI is off, undefined
+   * when the engine is too old to report them (Docker < 25).
+   */
+  cdiSpecDirs: string[] | undefined;
 }
 
-/** Checks, in order, everything a build needs from the engine; each failure says what to do. */
-export async function checkEngine(requirements: EngineRequirements): Promise<Engine> {
+export interface Engine extends Daemon {
+  buildxVersion: [number, number, number];
+}
+
+/** Checks that the CLI is there and the daemon answers; what `docker run` needs (no buildx). */
+export async function checkDaemon(): Promise<Daemon> {
   const client = await docker(['version', '--format', '{{.Client.Version}}']);
   if (client.notFound) throw new PluginError('preflight', `The docker CLI is not on PATH: ${PROVISION_HINT}.`);
 
@@ -31,6 +41,15 @@ export async function checkEngine(requirements: EngineRequirements): Promise<Eng
     );
   }
   const [serverVersion, runtimesJson] = info.stdout.trim().split('|');
+  // A separate probe: an engine without the field fails the whole template, and must not fail the check.
+  const cdi = await docker(['info', '--format', '{{json .CDISpecDirs}}']);
+  const cdiSpecDirs = cdi.exitCode === 0 ? parseCdiSpecDirs(cdi.stdout) : undefined;
+  return { serverVersion, runtimes: parseRuntimes(runtimesJson), cdiSpecDirs };
+}
+
+/** Checks, in order, everything a build needs from the engine; each failure says what to do. */
+export async function checkEngine(requirements: EngineRequirements): Promise<Engine> {
+  const daemon = await checkDaemon();
 
   const buildx = await docker(['buildx', 'version']);
   const buildxVersion = buildx.exitCode === 0 ? parseBuildxVersion(buildx.stdout) : undefined;
@@ -57,7 +76,7 @@ export async function checkEngine(requirements: EngineRequirements): Promise<Eng
   }
   if (requirements.pushTo) await checkRegistry(requirements.pushTo);
 
-  return { serverVersion, buildxVersion, runtimes: parseRuntimes(runtimesJson) };
+  return { ...daemon, buildxVersion };
 }
 
 /** A registry answers `/v2/` with 200 or 401 (auth required); anything else means pushes will fail. */
@@ -89,12 +108,44 @@ function isLoopback(host: string): boolean {
   return /^(localhost|127\.|\[::1\])/.test(host);
 }
 
-function parseRuntimes(json: string | undefined): string[] {
+export function parseRuntimes(json: string | undefined): string[] {
   try {
     return Object.keys(JSON.parse(json ?? '{}') ?? {});
   } catch {
     return [];
   }
+}
+
+/** `docker info --format '{{json .CDISpecDirs}}'`: `["/etc/cdi","/var/run/cdi"]`, `[]` or `null` (CDI off). */
+export function parseCdiSpecDirs(stdout: string): string[] | undefined {
+  try {
+    const value: unknown = JSON.parse(stdout.trim() || 'null');
+    if (value === null) return [];
+    return Array.isArray(value) ? value.filter((dir): dir is string => typeof dir === 'string' && dir !== '') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the engine has the image locally (`docker image inspect`); a missing one is pulled by `docker run`. */
+export async function hasLocalImage(reference: string): Promise<boolean> {
+  const inspect = await docker(['image', 'inspect', '--format', '{{.Id}}', reference]);
+  return inspect.exitCode === 0;
+}
+
+export interface ContainerState {
+  exists: boolean;
+  running: boolean;
+  /** `running`, `exited`, `created`, ...; empty when there is no such container. */
+  status: string;
+}
+
+/** Whether a container of that name exists, and whether it runs. */
+export async function containerState(name: string): Promise<ContainerState> {
+  const inspect = await docker(['container', 'inspect', '--format', '{{.State.Status}}', name]);
+  if (inspect.exitCode !== 0) return { exists: false, running: false, status: '' };
+  const status = inspect.stdout.trim();
+  return { exists: true, running: status === 'running' || status === 'restarting', status };
 }
 
 function docker(args: string[]) {

@@ -57,6 +57,7 @@ function project(overrides: Partial<ProjectModel> = {}, dockerfileText = recipe)
     contextDir: 'services/ml',
     dockerfiles: [dockerfileOf(FILE, dockerfileText, { stages })],
     backends: backendsOf(),
+    locks: {},
     stages,
     targetNames: targetNamesSchema.parse({}),
     wheelPackage: 'flash-attn',
@@ -80,8 +81,21 @@ describe('inferTargets', () => {
         'image', 'image-dev', 'image-prod', 'image-dev-cu124', 'image-dev-cu128', 'image-prod-cu124', 'image-prod-cu128',
         'keys-cu124', 'keys-cu128', 'lock', 'lock-check', 'lock-cu124', 'lock-cu128', 'smoke', 'smoke-cu124', 'smoke-cu128',
         'wheel-flash-attn', 'wheel-flash-attn-cu124', 'wheel-flash-attn-cu128',
+        'run-dev-cu124', 'run-dev-cu128', 'run-prod-cu124', 'run-prod-cu128',
       ].sort(),
     );
+    expect(targets['run-dev-cu124']).toMatchObject({
+      executor: 'nx-uv-cuda:run',
+      options: { imageMetadata: 'dist/services/ml/images/dev-cu124.json', mode: 'dev' },
+      dependsOn: ['image-dev-cu124'],
+      cache: false,
+    });
+    expect(targets['run-dev-cu124']).not.toHaveProperty('continuous');
+    expect(targets['run-prod-cu128']).toMatchObject({
+      options: { imageMetadata: 'dist/services/ml/images/prod-cu128.json', mode: 'prod' },
+      dependsOn: ['image-prod-cu128'],
+      continuous: true,
+    });
     expect(targets['image'].dependsOn).toEqual(['image-dev', 'image-prod']);
     expect(targets['image-prod'].dependsOn).toEqual(['image-prod-cu124', 'image-prod-cu128']);
     expect(targets['image-prod-cu128'].dependsOn).toEqual(['keys-cu128', 'wheel-flash-attn-cu128']);
@@ -94,8 +108,8 @@ describe('inferTargets', () => {
     expect(inferred.hasImages).toBe(true);
     expect(inferred.targetGroups).toEqual({
       uv: ['lock', 'lock-check'],
-      cu124: ['lock-cu124', 'keys-cu124', 'wheel-flash-attn-cu124', 'image-dev-cu124', 'image-prod-cu124', 'smoke-cu124'],
-      cu128: ['lock-cu128', 'keys-cu128', 'wheel-flash-attn-cu128', 'image-dev-cu128', 'image-prod-cu128', 'smoke-cu128'],
+      cu124: ['lock-cu124', 'keys-cu124', 'wheel-flash-attn-cu124', 'image-dev-cu124', 'run-dev-cu124', 'image-prod-cu124', 'run-prod-cu124', 'smoke-cu124'],
+      cu128: ['lock-cu128', 'keys-cu128', 'wheel-flash-attn-cu128', 'image-dev-cu128', 'run-dev-cu128', 'image-prod-cu128', 'run-prod-cu128', 'smoke-cu128'],
     });
   });
 
@@ -308,7 +322,8 @@ describe('inferTargets: naming', () => {
 
   it('names the one product of a Dockerfile image-<backend>, with kind, key file and metadata after its stage', () => {
     const { targets } = inferWith([dockerfileOf(FILE, oneProduct, { backends: ['cu128'] })]);
-    expect(Object.keys(targets).sort()).toEqual(['image', 'image-cu128', 'keys-cu128', 'lock', 'lock-check', 'lock-cu128']);
+    expect(Object.keys(targets).sort()).toEqual(['image', 'image-cu128', 'keys-cu128', 'lock', 'lock-check', 'lock-cu128', 'run-cu128']);
+    expect(targets['run-cu128']).toMatchObject({ options: { mode: 'prod' }, continuous: true, dependsOn: ['image-cu128'] });
     expect(targets['image-cu128'].options).toMatchObject({
       target: 'server',
       kind: 'server',

@@ -7,6 +7,7 @@ import { baseBuildArgs, cudaVersionOfBackend, layeredBuildArgs, type Backend } f
 import { baseImageProblems, describeBaseImageProblem } from '../model/base-images';
 import { dockerfileRules, explainBuildArgs, unfilledArgs, type BuildArgSetting } from '../model/build-args';
 import type { ImageStage } from '../model/images';
+import type { BackendLocks } from '../model/locks';
 import { projectOutputs } from '../model/outputs';
 import type { ProjectDockerfile, ProjectModel } from '../model/project';
 import { declaredBuildArgs, hasWheel, hasWheelExport } from '../model/stages';
@@ -70,6 +71,9 @@ export function inferTargets(project: ProjectModel): InferredTargets {
     if (!sliced.has(backend.name)) {
       sliced.add(backend.name);
       targets.add(`${project.targetNames.lockSlice}-${backend.name}`, lockSliceTarget(project, backend), `the lock slice of ${backend.name}`, backend.name);
+      if (locksFor(project, backend.name).own) {
+        targets.add(`${project.targetNames.lockCheck}-${backend.name}`, ownLockCheckTarget(project, backend), `the check of ${backend.name}'s own lock`, backend.name);
+      }
     }
     return buildTargets(project, dockerfile, backend, targets, explanation);
   });
@@ -118,7 +122,10 @@ function lockTargets(project: ProjectModel): Record<string, TargetConfiguration>
       executor: `${PLUGIN}:uv`,
       options: { args: ['lock', '--check'], cwd: lockDir },
       cache: true,
-      inputs: [`{workspaceRoot}/${project.lockFile}`, `{workspaceRoot}/${posix.join(lockDir, '**', 'pyproject.toml')}`],
+      inputs: [
+        `{workspaceRoot}/${project.lockFile}`,
+        `{workspaceRoot}/${posix.join(lockDir, '**', 'pyproject.toml')}`,
+      ],
       outputs: [],
       metadata: metadata(`Check that ${project.lockFile} is up to date with \`uv lock --check\``, 'uv lock --help', {
         options: { args: ['lock', '--check', '--offline'] },
@@ -129,11 +136,12 @@ function lockTargets(project: ProjectModel): Record<string, TargetConfiguration>
 
 function lockSliceTarget(project: ProjectModel, backend: Backend): TargetConfiguration {
   const outputs = projectOutputs(project.root);
+  const locks = locksFor(project, backend.name);
   return {
     executor: `${PLUGIN}:lock-slice`,
     options: {
-      lockFile: project.lockFile,
-      prodLockFile: project.prodLockFile,
+      lockFile: locks.lockFile,
+      prodLockFile: locks.prodLockFile,
       project: project.pythonName,
       ...(backend.via === 'extra' && { backend: backend.name }),
       ...(backend.via === 'group' && { backendGroup: backend.name }),
@@ -141,11 +149,31 @@ function lockSliceTarget(project: ProjectModel, backend: Backend): TargetConfigu
       prodOutput: outputs.lockSlice(backend.name, 'prod'),
     },
     cache: true,
-    inputs: [project.lockFile, project.prodLockFile].filter(isDefined).map((file) => `{workspaceRoot}/${file}`),
+    inputs: [locks.lockFile, locks.prodLockFile].filter(isDefined).map((file) => `{workspaceRoot}/${file}`),
     outputs: (['dev', 'prod'] as const).map((slice) => `{workspaceRoot}/${outputs.lockSlice(backend.name, slice)}`),
     metadata: metadata(
-      `Write the ${backend.name} slice of ${project.lockFile} (dev and prod): the packages its images install, hashed instead of the whole lock`,
+      `Write the ${backend.name} slice of ${locks.lockFile} (dev and prod): the packages its images install, hashed instead of the whole lock`,
     ),
+  };
+}
+
+/** A backend's own lock file: it parses, holds the project, and reaches all it holds through the backend's extra. */
+function ownLockCheckTarget(project: ProjectModel, backend: Backend): TargetConfiguration {
+  const locks = locksFor(project, backend.name);
+  return {
+    executor: `${PLUGIN}:lock-slice`,
+    options: {
+      lockFile: locks.lockFile,
+      prodLockFile: locks.prodLockFile,
+      project: project.pythonName,
+      ...(backend.via === 'extra' && { backend: backend.name }),
+      ...(backend.via === 'group' && { backendGroup: backend.name }),
+      check: true,
+    },
+    cache: true,
+    inputs: [locks.lockFile, locks.prodLockFile].filter(isDefined).map((file) => `{workspaceRoot}/${file}`),
+    outputs: [],
+    metadata: metadata(`Check ${locks.lockFile}: it reads, and the ${backend.name} extra reaches every package it pins`),
   };
 }
 
@@ -171,7 +199,7 @@ function buildTargets(
   const label = dockerfile.label && dockerfile.label !== backend.name ? `${dockerfile.label}-` : '';
   const build = `${label}${backend.name}`;
   const keys = outputs.keys(build);
-  const rules = dockerfileRules(model, backend);
+  const rules = dockerfileRules(model, backend, locksFor(project, backend.name).own);
   const ruleValues = Object.fromEntries(rules.map((rule) => [rule.name, rule.value]));
   const passed = declaredBuildArgs(model, layeredBuildArgs(backend, ruleValues));
   const withWheel = hasWheel(model, project.stages.wheelBuild, passed);
@@ -180,6 +208,9 @@ function buildTargets(
   const wheelTarget = withWheel ? `${names.wheel}-${build}` : undefined;
   const what = `${dockerfile.file} for ${backend.name}`;
   const several = dockerfile.images.length > 1;
+  // What follows a target prefix: `dev-cu128`, `gpu-cu128`, `server-cu128`, `serve-policy-worker-cu128`.
+  const suffixOf = (image: ImageStage) =>
+    image.kind !== 'image' ? `${image.kind}-${build}` : several ? `${label}${image.part}-${backend.name}` : build;
   const images = dockerfile.images.map((image) => ({
     image,
     keyFile: keys.image(image.kind === 'image' ? `image-${image.part}` : image.kind),
@@ -188,9 +219,8 @@ function buildTargets(
         ? `${names.imageDev}-${build}`
         : image.kind === 'prod'
           ? `${names.imageProd}-${build}`
-          : several
-            ? `${names.image}-${label}${image.part}-${backend.name}`
-            : `${names.image}-${build}`,
+          : `${names.image}-${suffixOf(image)}`,
+    runName: `${names.run}-${suffixOf(image)}`,
     /** The image's name in tags (`{kind}`): unique among the project's Dockerfiles. */
     imageName: image.kind === 'image' ? `${label}${image.part}` : image.kind,
     /** Its name in the metadata file's path, beside `build` (which already carries the label). */
@@ -207,8 +237,8 @@ function buildTargets(
         dockerfile: dockerfile.file,
         ...(dockerfile.dockerignoreFile ? { dockerignore: dockerfile.dockerignoreFile } : {}),
         context: project.contextDir,
-        lockFile: project.lockFile,
-        ...(project.prodLockFile ? { prodLockFile: project.prodLockFile } : {}),
+        lockFile: locksFor(project, backend.name).lockFile,
+        ...(locksFor(project, backend.name).prodLockFile ? { prodLockFile: locksFor(project, backend.name).prodLockFile } : {}),
         wheelBuildStage: project.stages.wheelBuild,
         wheelExportStage: project.stages.wheelExport,
         wheelPackage: project.wheelPackage,
@@ -281,7 +311,7 @@ function buildTargets(
   }
 
   const explained = explainBuildArgs(model, backend, rules);
-  for (const { name, image, keyFile, imageName, fileName } of images) {
+  for (const { name, image, keyFile, imageName, fileName, runName } of images) {
     const metadataFile = outputs.image(build, fileName);
     targets.add(
       name,
@@ -308,6 +338,27 @@ function buildTargets(
         ),
       },
       `the ${image.part} image of ${what}`,
+      backend.name,
+    );
+    // A dev stage runs with the sources mounted; anything else runs as the service it is (a continuous task).
+    const mode = image.kind === 'dev' || image.part === 'dev' ? 'dev' : 'prod';
+    targets.add(
+      runName,
+      {
+        executor: `${PLUGIN}:run`,
+        options: { imageMetadata: metadataFile, mode },
+        cache: false,
+        ...(mode === 'prod' && { continuous: true }),
+        dependsOn: [name],
+        metadata: metadata(
+          mode === 'dev'
+            ? `Run the ${image.part} image of ${what} with the project folder mounted at /workspace and the GPU when the engine has one`
+            : `Run the ${image.part} image of ${what} as a service, until stopped`,
+          'docker run --help',
+          { options: mode === 'dev' ? { command: ['bash'] } : { ports: ['127.0.0.1:8000:8000'], env: { LOG_LEVEL: 'debug' } } },
+        ),
+      },
+      `the run of the ${image.part} image of ${what}`,
       backend.name,
     );
     const chain = stageChain(model, image.stage, wheelTarget ? [project.stages.wheelExport] : [], passed);
@@ -386,6 +437,11 @@ function metadata(description: string, helpCommand?: string, example: HelpExampl
     technologies: TECHNOLOGIES,
     ...(helpCommand ? { help: { command: helpCommand, example } } : {}),
   };
+}
+
+/** The lock files a backend reads: its own, where the model found one, else the project's. */
+function locksFor(project: ProjectModel, backend: string): BackendLocks {
+  return project.locks?.[backend] ?? { lockFile: project.lockFile, prodLockFile: project.prodLockFile };
 }
 
 function isDefined<T>(value: T | undefined): value is T {

@@ -44,9 +44,9 @@ describe('hashExclusions for a service with its own lock, built from its own fol
     ]);
   });
 
-  it('keeps the prod manifest out of the wheel key even without a prod lock, and only the one lock out of images', () => {
+  it('keeps the prod manifest out of the wheel key even without a prod lock, and the lock files of prod/ out of images', () => {
     const { image, wheel } = excluded({ ...inputs, prodLockFile: undefined }, paths);
-    expect(image).toEqual(['uv.lock']);
+    expect(image).toEqual(['uv.lock', 'prod/uv.lock']);
     expect(wheel).toEqual(['uv.lock', 'prod/uv.lock', 'pyproject.toml', 'prod/pyproject.toml', 'vendor/pkg/uv.lock']);
   });
 });
@@ -193,5 +193,24 @@ describe('hashExclusions with a context that is not the project folder', () => {
       prodSliceSources: ['virtual+.', 'editable+../../../libs/shared'],
     });
     expect(wheel('libs/shared/pyproject.toml')).toBe(true);
+  });
+});
+
+describe('hashExclusions with per-backend lock files', () => {
+  it('leaves every uv.lock and uv-<backend>.lock of the lock folder and prod/ out, and no other lock', () => {
+    const { image, wheel } = hashExclusions({
+      root: 'services/ml',
+      contextDir: 'services/ml',
+      lockFile: 'services/ml/uv-cu128.lock',
+      prodLockFile: 'services/ml/prod/uv-cu128.lock',
+      prodSliceSources: [],
+    });
+    for (const path of ['uv.lock', 'uv-cu124.lock', 'uv-cu128.lock', 'prod/uv.lock', 'prod/uv-cu124.lock']) {
+      expect(image(path)).toBe(true);
+      expect(wheel(path)).toBe(true);
+    }
+    expect(image('vendor/uv-cu128.lock')).toBe(false);
+    expect(image('uv-cu128.lock.bak')).toBe(false);
+    expect(image('src/uv.py')).toBe(false);
   });
 });

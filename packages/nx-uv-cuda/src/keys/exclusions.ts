@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { LOCK_FILE_NAME } from '../model/locks';
 
 export interface ExclusionInputs {
   /** Project root, build context and lock files, workspace-relative. */
@@ -21,26 +22,26 @@ export interface HashExclusions {
 }
 
 /**
- * Context-relative paths that keys leave out because a lock slice stands for them: every lock file (images and
- * wheels), and for the wheel also the pyproject.toml files of the project, its prod manifest, the lock's folder
+ * Context-relative paths that keys leave out because a lock slice stands for them: every lock file of the lock's
+ * folder and of prod/ (images and wheels), and for the wheel also the pyproject.toml files of the project, its prod manifest, the lock's folder
  * and the workspace members it installs (adding `requests` to a service changes them, never the wheel).
  */
 export function hashExclusions(inputs: ExclusionInputs): HashExclusions {
   const toContext = (workspacePath: string) => posix.relative(inputs.contextDir, workspacePath);
   const lockDir = posix.dirname(inputs.lockFile);
   const prodSliceDir = posix.dirname(inputs.prodLockFile ?? inputs.lockFile);
-  const lockFiles = new Set([inputs.lockFile, inputs.prodLockFile].filter(isDefined).map(toContext));
+  // Every lock file of the lock's folder and of prod/ (uv.lock, uv-<backend>.lock): each backend's slice stands
+  // for its own, and another backend's lock is not what this build installs.
+  const lockDirs = new Set([lockDir, posix.dirname(inputs.prodLockFile ?? posix.join(inputs.root, 'prod', 'uv.lock'))].map(toContext));
+  const isLockFile = (path: string) =>
+    LOCK_FILE_NAME.test(posix.basename(path)) && lockDirs.has(posix.dirname(path) === '.' ? '' : posix.dirname(path));
   const memberDirs = inputs.prodSliceSources
     .filter((source) => /^(editable|virtual|directory)\+/.test(source))
     .map((source) => posix.join(prodSliceDir, source.slice(source.indexOf('+') + 1)));
   const manifestDirs = [inputs.root, posix.join(inputs.root, 'prod'), lockDir, ...memberDirs];
   const manifests = new Set(manifestDirs.map((dir) => toContext(posix.join(posix.normalize(dir), 'pyproject.toml'))));
   return {
-    image: (path) => lockFiles.has(path),
-    wheel: (path) => lockFiles.has(path) || posix.basename(path) === 'uv.lock' || manifests.has(path),
+    image: isLockFile,
+    wheel: (path) => isLockFile(path) || posix.basename(path) === 'uv.lock' || manifests.has(path),
   };
-}
-
-function isDefined<T>(value: T | undefined): value is T {
-  return value !== undefined;
 }

@@ -22,13 +22,17 @@ const CUDA_TAG = /nvidia\/cuda:\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/;
 /**
  * What the Dockerfile's own ARGs get for one backend, read from how the Dockerfile uses them:
  * the ARG that `uv sync --extra`/`--group` reads gets the backend's extra or group; the ARG in an `nvidia/cuda:`
- * tag gets its CUDA version; the ARG that picks the stage a FROM builds on gets the value naming its stage.
+ * tag gets its CUDA version; the ARG that picks the stage a FROM builds on gets the value naming its stage;
+ * `LOCK_FILE` gets the backend's own `uv-<backend>.lock` where one exists.
  */
-export function dockerfileRules(model: DockerfileModel, backend: Backend): BuildArgSetting[] {
+export function dockerfileRules(model: DockerfileModel, backend: Backend, ownLockFile?: string): BuildArgSetting[] {
   const rules = new Map<string, BuildArgSetting>();
   const set = (setting: BuildArgSetting) => {
     if (!rules.has(setting.name)) rules.set(setting.name, setting);
   };
+  // The recipe copies the chosen lock as uv.lock through `--build-arg LOCK_FILE=...`.
+  const lockArg = [...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)].find((arg) => arg.name === 'LOCK_FILE');
+  if (ownLockFile && lockArg) set({ name: 'LOCK_FILE', value: ownLockFile, rule: `the backend's own lock file`, line: lockArg.line });
   for (const stage of model.stages) {
     for (const run of stage.runs) {
       for (const [, flag, arg] of run.command.matchAll(UV_SELECTS)) {

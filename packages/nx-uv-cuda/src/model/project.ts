@@ -26,6 +26,7 @@ import {
 import { loadDockerfile } from './dockerfile';
 import { imageStages, type ImageStage } from './images';
 import { findDockerfiles, findDockerignore, findGoverningLock } from './locate';
+import { backendLocks, type BackendLocks } from './locks';
 
 /**
  * One Python project as every part of the plugin sees it: inference builds its targets from this, the keys
@@ -49,6 +50,8 @@ export interface ProjectModel {
   /** The Dockerfiles that build images of the project (none without a uv.lock: lock targets only). */
   dockerfiles: ProjectDockerfile[];
   backends: Backend[];
+  /** The lock files each backend reads (its own `uv-<backend>.lock` where one exists), by backend name. */
+  locks: Record<string, BackendLocks>;
   stages: StageNames;
   targetNames: TargetNames;
   wheelPackage: string;
@@ -118,6 +121,10 @@ export function readProjectModel(
   });
   const stages = { ...options.stages, ...definedValues(pyproject.config.stages ?? {}) };
   const { backends, dockerfiles } = assignBackends(found, declared, stages);
+  const prodLockFile = exists(files, prodLock) ? prodLock : undefined;
+  const locks = Object.fromEntries(
+    backends.map((backend) => [backend.name, backendLocks(files, { lockFile, prodLockFile, root }, backend.name)]),
+  );
 
   return {
     root,
@@ -126,10 +133,11 @@ export function readProjectModel(
     pyprojectFile,
     pyproject,
     lockFile,
-    prodLockFile: exists(files, prodLock) ? prodLock : undefined,
+    prodLockFile,
     contextDir,
     dockerfiles,
     backends,
+    locks,
     stages,
     targetNames: options.targetNames,
     wheelPackage: pyproject.config.wheelPackage ?? options.wheelPackage,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFixture } from '../../python/__fixtures__/read-fixture';
 import { isPluginError } from '../../core/errors';
-import { computeSlices } from './compute-slices';
+import { computeSlices, unreachedPackages } from './compute-slices';
 import type { LockSliceOptions } from './schema';
 
 const WORKSPACE_LOCK = readFixture('workspace/uv.lock');
@@ -21,6 +21,7 @@ const options = (overrides: Partial<LockSliceOptions> = {}): LockSliceOptions =>
   lockFile: 'uv.lock',
   project: 'ml-service',
   backend: 'cu124',
+  check: false,
   devOutput: 'dist/services/ml-service/locks/cu124-dev.json',
   prodOutput: 'dist/services/ml-service/locks/cu124-prod.json',
   ...overrides,
@@ -256,5 +257,16 @@ describe('computeSlices for a backend that is a dependency group', () => {
     for (const name of devOnly) expect(namesOf(withGroup.prod)).toContain(name);
     for (const name of devOnly) expect(namesOf(without.prod)).not.toContain(name);
     expect(namesOf(withGroup.prod)).not.toContain('torch');
+  });
+});
+
+describe('unreachedPackages', () => {
+  it('names what a lock pins that the slice does not reach, by name and version', () => {
+    const read = reader({ 'uv.lock': WORKSPACE_LOCK });
+    const { dev } = computeSlices(options({ backend: 'cu124' }), read);
+    const unreached = unreachedPackages(WORKSPACE_LOCK, 'uv.lock', dev);
+    expect(unreached).toContain('torch 2.7.0+cu128');
+    expect(unreached.some((name) => name.startsWith('torch 2.5.1+cu124'))).toBe(false);
+    expect(unreached.some((name) => name.startsWith('ml-service'))).toBe(false);
   });
 });

@@ -52,3 +52,18 @@ function sliceWithOptionalBackend(lock: ReturnType<typeof parseUvLock>, request:
     throw error;
   }
 }
+
+/**
+ * Packages a lock pins that the dev slice (the backend plus every group) does not reach: in a backend's own
+ * `uv-<backend>.lock` they belong to another backend or are stale (uv locks for the whole pyproject it was run on).
+ */
+export function unreachedPackages(lockText: string, lockFile: string, devSlice: string): string[] {
+  const named = (pkg: { name: string; version?: string }) => (pkg.version ? `${pkg.name} ${pkg.version}` : pkg.name);
+  const slice = JSON.parse(devSlice) as { packages: Array<{ name: string; version?: string }> };
+  const reached = new Set(slice.packages.map(named));
+  const local = new Set(['editable', 'virtual', 'directory']);
+  const pinned = parseUvLock(lockText, lockFile).packages.filter(
+    (pkg) => !Object.keys(pkg.source).some((kind) => local.has(kind)),
+  );
+  return [...new Set(pinned.map(named).filter((name) => !reached.has(name)))].sort();
+}

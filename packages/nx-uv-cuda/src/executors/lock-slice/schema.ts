@@ -12,10 +12,16 @@ export const lockSliceExecutorSchema = z
     backend: z.string().min(1).optional(),
     /** The dependency group that selects the backend (`uv sync --group cuda12`), for a backend that is a group. */
     backendGroup: z.string().min(1).optional(),
-    devOutput: z.string().min(1),
-    prodOutput: z.string().min(1),
+    /** Where the slices go; unset with `check`. */
+    devOutput: z.string().min(1).optional(),
+    prodOutput: z.string().min(1).optional(),
+    /** Only check the lock: it reads, it holds the project, and the backend reaches every package it pins (a warning if not). */
+    check: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((options) => options.check || (options.devOutput && options.prodOutput), {
+    message: 'expected devOutput and prodOutput, unless check is set',
+  });
 
 export type LockSliceExecutorOptions = z.input<typeof lockSliceExecutorSchema>;
 export type LockSliceOptions = z.output<typeof lockSliceExecutorSchema>;

@@ -1,22 +1,23 @@
 import { PluginError } from '../../core/errors';
-import { checkEngine } from '../../docker/engine';
+import { checkDaemon } from '../../docker/engine';
+import { gpuAccessFor } from '../../docker/gpu-access';
 import { describeArgv } from '../../docker/redact';
-import { imageMetadataSchema, readTaskFile } from '../../model/task-files';
 import { runCommand } from '../../process/run-command';
 import { info } from '../shared/log';
 import { runExecutor } from '../shared/run-executor';
+import { resolveRunImage } from '../run/image';
 import { smokeExecutorSchema } from './schema';
-import { smokeRunArgv, wantsGpus } from './smoke-argv';
+import { smokeRunArgv } from './smoke-argv';
 
-/** Runs the check command in the built prod image: on the GPU when the engine has one, else on the CPU, saying so. */
+/**
+ * Runs the check command in the built prod image: on the GPU when the engine or the host gives access to one
+ * (docker/gpu-access.ts), else on the CPU, saying so.
+ */
 export default runExecutor({ schema: smokeExecutorSchema }, async ({ options, task, files, scope }) => {
-  const image =
-    options.image ??
-    readTaskFile(files, options.imageMetadata, imageMetadataSchema, task.producerOf(options.imageMetadata)).data.image;
-  const engine = await checkEngine({ features: [] });
-  const withGpus = wantsGpus(options.gpus, engine.runtimes);
-  if (!withGpus) info(`no NVIDIA runtime in this engine (runtimes: ${engine.runtimes.join(', ') || 'none'}): CPU-only smoke run`);
-  const argv = smokeRunArgv(options, image, withGpus);
+  const { image } = await resolveRunImage(files, task, options.imageMetadata, options.image);
+  const gpu = gpuAccessFor(options.gpus, await checkDaemon());
+  info(gpu.method === 'none' ? gpu.summary.replace(/CPU only$/, 'CPU-only smoke run') : gpu.summary);
+  const argv = smokeRunArgv(options, image, gpu);
   info(`docker ${describeArgv(argv)}`);
   const run = await runCommand('docker', argv, {
     stdio: 'inherit',

@@ -13,7 +13,10 @@ export const smokeExecutorSchema = z
     /** Run this image instead of the one in the metadata file. */
     image: z.string().min(1).optional(),
     command: z.array(z.string()).min(1).default(DEFAULT_SMOKE_COMMAND),
-    /** `auto`: `--gpus all` when the engine has an NVIDIA runtime; `all` forces it; `none` never. */
+    /**
+     * `auto`: the GPU access the engine and host offer (the nvidia runtime, CDI, the device nodes: docker/gpu-access.ts),
+     * else CPU only; `all`: that, else `--gpus all` anyway; `none` never.
+     */
     gpus: z.enum(['auto', 'all', 'none']).default('auto'),
     /** Smoke runs need no network; `none` keeps them from reaching any. */
     network: z.string().min(1).default('none'),

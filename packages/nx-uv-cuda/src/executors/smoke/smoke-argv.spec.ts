@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SMOKE_COMMAND, smokeExecutorSchema, type SmokeExecutorOptions } from './schema';
-import { smokeRunArgv, wantsGpus } from './smoke-argv';
+import { smokeRunArgv } from './smoke-argv';
+
+const CPU = { args: [] };
+const RUNTIME = { args: ['--gpus', 'all'] };
+const CDI = { args: ['--device', 'nvidia.com/gpu=all'] };
 
 const smokeOptions = (options: Partial<SmokeExecutorOptions> = {}) =>
   smokeExecutorSchema.parse({ imageMetadata: 'dist/svc/images/prod-cu124.json', ...options });
@@ -29,7 +33,7 @@ describe('smokeExecutorSchema', () => {
 
 describe('smokeRunArgv', () => {
   it('runs the image with --rm on no network, and the command after the image', () => {
-    expect(smokeRunArgv(smokeOptions({ command: ['python', '-V'] }), 'svc:prod-cu124', false)).toEqual([
+    expect(smokeRunArgv(smokeOptions({ command: ['python', '-V'] }), 'svc:prod-cu124', CPU)).toEqual([
       'run',
       '--rm',
       '--network',
@@ -40,36 +44,25 @@ describe('smokeRunArgv', () => {
     ]);
   });
 
-  it('asks for all GPUs only when told to', () => {
-    const argv = smokeRunArgv(smokeOptions({ command: ['true'], network: 'host' }), 'img', true);
+  it('asks for the GPUs the way the GPU decision says, before the env and the image', () => {
+    const argv = smokeRunArgv(smokeOptions({ command: ['true'], network: 'host' }), 'img', RUNTIME);
     expect(argv).toEqual(['run', '--rm', '--network', 'host', '--gpus', 'all', 'img', 'true']);
+    const cdi = smokeRunArgv(smokeOptions({ command: ['true'], env: { A: '1' } }), 'img', CDI);
+    expect(cdi).toEqual(['run', '--rm', '--network', 'none', '--device', 'nvidia.com/gpu=all', '--env', 'A', 'img', 'true']);
   });
 
   it('passes environment variables by name only, sorted, never their values', () => {
     const argv = smokeRunArgv(
       smokeOptions({ command: ['env'], env: { HF_TOKEN: 's3cr3t-value', CUDA_VISIBLE_DEVICES: '0' } }),
       'img',
-      false,
+      CPU,
     );
     expect(argv).toEqual(['run', '--rm', '--network', 'none', '--env', 'CUDA_VISIBLE_DEVICES', '--env', 'HF_TOKEN', 'img', 'env']);
     expect(argv.join(' ')).not.toContain('s3cr3t-value');
   });
 
   it('keeps each command word one argv element', () => {
-    const argv = smokeRunArgv(smokeOptions(), 'img', false);
+    const argv = smokeRunArgv(smokeOptions(), 'img', CPU);
     expect(argv.slice(5)).toEqual(DEFAULT_SMOKE_COMMAND);
-  });
-});
-
-describe('wantsGpus', () => {
-  it.each([
-    ['auto', ['io.containerd.runc.v2', 'nvidia', 'runc'], true],
-    ['auto', ['io.containerd.runc.v2', 'runc'], false],
-    ['auto', [], false],
-    ['all', [], true],
-    ['all', ['nvidia'], true],
-    ['none', ['nvidia'], false],
-  ] as const)('%s with runtimes %j → %s', (gpus, runtimes, expected) => {
-    expect(wantsGpus(gpus, [...runtimes])).toBe(expected);
   });
 });

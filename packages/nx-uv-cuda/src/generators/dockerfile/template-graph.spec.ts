@@ -4,7 +4,8 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { describe, expect, it } from 'vitest';
 import type { DockerfileModel } from '../../docker/dockerfile-model';
 import { parseDockerfile } from '../../docker/parse-dockerfile';
-import { resolveStageRef } from '../../docker/stage-graph';
+import { baseImagesOf, resolveStageRef, stageChain } from '../../docker/stage-graph';
+import { checkCudaBaseImage } from '../../model/base-images';
 import {
   FIXTURE_MONOREPO,
   REPO_ROOT,
@@ -20,7 +21,11 @@ import { TEMPLATE_STAGES } from '../shared/defaults';
 import { writeService } from '../service/generator';
 import { addDockerfile } from './generator';
 
-/** The stage graph docs/caching.md draws: every variant of the template, and the e2e fixture, must parse into it. */
+/**
+ * The stage graph docs/caching.md draws: every variant of the template, and the e2e fixture, must parse into it.
+ * prod builds FROM the CUDA runtime image and reads deps-prod (its environment) and wheels: the edge deps-prod → prod
+ * is a COPY --from, no longer a FROM.
+ */
 const DOCUMENTED_GRAPH: StageNode[] = [
   { name: 'base', from: 'image', reads: [] },
   { name: 'deps-dev', from: 'base', reads: [] },
@@ -29,12 +34,12 @@ const DOCUMENTED_GRAPH: StageNode[] = [
   { name: 'wheel-prod', from: 'deps-prod', reads: [] },
   { name: 'wheels', from: 'scratch', reads: ['wheel-prod'] },
   { name: 'dev', from: 'deps-dev', reads: ['wheels'] },
-  { name: 'prod', from: 'deps-prod', reads: ['wheels'] },
+  { name: 'prod', from: 'image', reads: ['deps-prod', 'wheels'] },
 ];
 
 /** The recipe's ARGs, by the stage that declares them (a stage built FROM another inherits its ARGs). */
 const RECIPE_ARGS: Record<string, string[]> = {
-  '(global)': ['CUDA_VARIANT', 'CUDA_VERSION', 'UBUNTU_VERSION'],
+  '(global)': ['CUDA_RUNTIME_VARIANT', 'CUDA_VARIANT', 'CUDA_VERSION', 'UBUNTU_VERSION'],
   base: ['CMAKE_VERSION', 'LOCK_FILE', 'TORCH_BACKEND'],
   'wheel-dev': ['FLASH_ATTENTION_FORCE_BUILD', 'FLASH_ATTN_CUDA_ARCHS', 'FLASH_ATTN_VERSION', 'MAX_JOBS', 'NVCC_THREADS'],
   'wheel-prod': ['FLASH_ATTENTION_FORCE_BUILD', 'FLASH_ATTN_CUDA_ARCHS', 'FLASH_ATTN_VERSION', 'MAX_JOBS', 'NVCC_THREADS'],
@@ -81,6 +86,7 @@ describe('the template Dockerfile', () => {
     const declared = argsByStage(model);
     for (const [stage, names] of Object.entries(RECIPE_ARGS)) expect(declared[stage]).toEqual(expect.arrayContaining(names));
     expect(argDefault(model, 'CUDA_VARIANT')).toBe('cudnn');
+    expect(argDefault(model, 'CUDA_RUNTIME_VARIANT')).toBe('cudnn-runtime');
     expect(argDefault(model, 'UBUNTU_VERSION')).toBe('22.04');
     expect(argDefault(model, 'CMAKE_VERSION')).toBe('3.26.1');
     expect(argDefault(model, 'LOCK_FILE')).toBe('uv.lock');
@@ -95,6 +101,48 @@ describe('the template Dockerfile', () => {
     for (const target of ['dev', 'prod']) expect(reachedWithout(model, target, 'wheels')).not.toContain('wheel-prod');
     // FLASH_ATTN_VERSION=none builds an empty wheelhouse instead of a wheel.
     for (const stage of ['wheel-dev', 'wheel-prod']) expect(stageText(model, stage)).toMatch(/"\$\{?FLASH_ATTN_VERSION\}?" = "none"/);
+  });
+
+  it.each([...variants(), ...fixtureDockerfiles])('%s builds prod on the CUDA runtime image and the rest on devel', (_, model) => {
+    const devel = 'nvidia/cuda:${CUDA_VERSION}-${CUDA_VARIANT}-devel-ubuntu${UBUNTU_VERSION}';
+    expect(resolveStageRef(model, 'base')!.baseImage).toBe(devel);
+    expect(resolveStageRef(model, 'prod')!.baseImage).toBe('nvidia/cuda:${CUDA_VERSION}-${CUDA_RUNTIME_VARIANT}-ubuntu${UBUNTU_VERSION}');
+    // The wheel is still compiled on devel: its chain never reaches the runtime image.
+    const cu128 = { CUDA_VERSION: '12.8.0' };
+    expect(baseImagesOf(model, stageChain(model, 'wheel-prod'), cu128)).toEqual(['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04']);
+    expect(baseImagesOf(model, stageChain(model, 'dev', ['wheels']), cu128)).toEqual(['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04']);
+    const prodImages = baseImagesOf(model, stageChain(model, 'prod', ['wheels']), cu128);
+    expect(prodImages).toEqual(['nvidia/cuda:12.8.0-cudnn-devel-ubuntu22.04', 'nvidia/cuda:12.8.0-cudnn-runtime-ubuntu22.04']);
+    for (const image of prodImages) expect(checkCudaBaseImage(image)).toBeUndefined();
+  });
+
+  it.each([...variants(), ...fixtureDockerfiles])('%s copies only the environment from deps-prod into prod', (label, model) => {
+    const prod = resolveStageRef(model, 'prod')!;
+    const fromDepsProd = prod.sources.filter((source) => source.from === 'deps-prod').flatMap((source) => source.paths);
+    if (label.startsWith('e2e fixture')) {
+      // The fixture's venv links to the base image's /usr/bin/python3, which the runtime stand-in has too.
+      expect(fromDepsProd).toEqual(['/opt/venv']);
+      return;
+    }
+    // The template's venv links to the uv-managed Python: exactly the folder `uv python install` wrote (base's
+    // UV_PYTHON_INSTALL_DIR) and the environment (UV_PROJECT_ENVIRONMENT), at the same paths.
+    const installDir = /UV_PYTHON_INSTALL_DIR=(\S+)/.exec(stageText(model, 'base'))?.[1];
+    const environment = /UV_PROJECT_ENVIRONMENT=(\S+)/.exec(stageText(model, 'base'))?.[1];
+    expect(installDir).toBe('/opt/uv/python');
+    expect(environment).toBe('/opt/venv');
+    expect(fromDepsProd).toEqual([installDir, environment]);
+    // Nothing else comes from another stage or image: the wheels and uv are RUN mounts, not layers.
+    expect(new Set(prod.sources.filter((source) => source.instruction === 'COPY').map((source) => source.from))).toEqual(new Set(['deps-prod']));
+    expect(new Set(prod.sources.flatMap((source) => (source.from ? [source.from.replace(/:[^/]*$/, '')] : [])))).toEqual(
+      new Set(['deps-prod', 'wheels', 'ghcr.io/astral-sh/uv']),
+    );
+    // uv is mounted for the install steps, not copied into the image; prod sets the same uv environment as base.
+    expect(stageText(model, 'prod')).not.toMatch(/^COPY --from=ghcr\.io/m);
+    expect(stageText(model, 'prod')).toMatch(/--mount=type=bind,from=ghcr\.io\/astral-sh\/uv:[\d.]+,source=\/uv,target=\/bin\/uv/);
+    for (const name of ['UV_PYTHON_INSTALL_DIR', 'UV_PYTHON_PREFERENCE', 'UV_PROJECT_ENVIRONMENT', 'VIRTUAL_ENV', 'UV_PYTHON']) {
+      const value = (stage: string) => new RegExp(`${name}=(\\S+)`).exec(stageText(model, stage))?.[1];
+      expect(value('prod'), name).toBe(value('base'));
+    }
   });
 
   it('is what docs/caching.md draws', () => {

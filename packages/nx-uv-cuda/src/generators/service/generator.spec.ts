@@ -179,6 +179,8 @@ describe('service generator', () => {
     it('pins the uv image it copies uv from', () => {
       writeService(tree, { name: 'ml-service', uvVersion: '0.11.2' });
       expect(read(tree, `${ROOT}/docker/Dockerfile-cu124-uv`)).toContain('COPY --from=ghcr.io/astral-sh/uv:0.11.2 /uv /uvx /bin/');
+      // prod, on the runtime image, mounts the same uv release for its install steps.
+      expect(read(tree, `${ROOT}/docker/Dockerfile-cu124-uv`)).toContain('--mount=type=bind,from=ghcr.io/astral-sh/uv:0.11.2,source=/uv,target=/bin/uv');
       expect(toml(tree, `${ROOT}/pyproject.toml`)['build-system'].requires).toEqual(['uv_build>=0.11.2,<0.12']);
     });
   });

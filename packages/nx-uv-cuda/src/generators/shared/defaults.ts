@@ -13,6 +13,12 @@ export const GENERATOR_DEFAULTS = {
   flashAttnBuild: 'match-runtime',
   cmakeVersion: '3.26.1',
   cudaVariant: 'cudnn',
+  /**
+   * The flavour of the prod image's nvidia/cuda base (`${CUDA_VERSION}-<flavour>-ubuntu${UBUNTU_VERSION}`): the CUDA
+   * runtime with cuDNN, no compilers or toolkit. PyTorch wheels bring their own CUDA libraries, so `runtime` or
+   * `base` also work (`--build-arg CUDA_RUNTIME_VARIANT=base`).
+   */
+  cudaRuntimeVariant: 'cudnn-runtime',
   ubuntuVersion: '22.04',
   /** Compute capabilities flash-attn compiles for (Ampere, Hopper); `FLASH_ATTN_CUDA_ARCHS` overrides it. */
   flashAttnCudaArchs: '80;90',
