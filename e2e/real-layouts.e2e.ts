@@ -17,7 +17,12 @@ describe('existing repository layouts, zero configuration', () => {
   });
 
   afterAll(() => {
-    for (const tag of tagsToRemove) dockerSucceeds(['image', 'rm', '--force', tag]);
+    // Every tag of the fixture's repositories, the task-hash tags (`<name>-nx<hash>`) included.
+    for (const repository of ['speech', 'vision', 'speech-debug']) {
+      const tags = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', repository]).split('\n').filter(Boolean);
+      tagsToRemove.push(...tags);
+    }
+    for (const tag of new Set(tagsToRemove)) dockerSucceeds(['image', 'rm', '--force', tag]);
     disposeWorkspaces();
   });
 
@@ -101,7 +106,7 @@ describe('existing repository layouts, zero configuration', () => {
     expect(ws.read('dist/services/speech/keys/cu128-image-server.json')).not.toBe(cu128Key);
     expect(installed('speech:server-cu128')).toMatchObject({ torch: '2.7.2+cu128' });
     // The cpu image's inputs did not change: the engine's image is reused, not rebuilt (run alone to see its output).
-    const cpu = await ws.nx(['run', 'speech:image-server-cpu', '--excludeTaskDependencies']);
+    const cpu = await ws.nx(['run', 'speech:image-server-cpu']);
     expect(cpu.exitCode, cpu.all).toBe(0);
     expect(cpu.all).toMatch(/speech:server-cpu-nx\w+ is already in the engine: built from these exact inputs, not rebuilt/);
     const dry = await ws.nx(['run', 'speech:image-server-cu128', '--excludeTaskDependencies', '--dryRun']);
