@@ -2,12 +2,15 @@ import { posix } from 'node:path';
 import { compareCodeUnits } from '../core/compare';
 import type { Stage } from './dockerfile-model';
 import { normalizeContextPath, readDockerignore, type DockerignoreRule } from './dockerignore';
+import { argNamesIn, expandArgs } from './expand-args';
 
 export interface ContextInputOptions {
   /** Workspace-relative path of the docker build context; '' or '.' for the workspace root. */
   contextRoot: string;
   /** Text of the context's .dockerignore, if any. */
   dockerignore?: string;
+  /** The values the build's ARGs have: a source path that uses only these is read as it expands. */
+  argValues?: Readonly<Record<string, string>>;
 }
 
 export interface ContextInputs {
@@ -27,7 +30,7 @@ const GLOB_CHAR = /[*?[\\]/;
  */
 export function contextInputs(chain: readonly Stage[], options: ContextInputOptions): ContextInputs {
   const root = normalizeContextPath(options.contextRoot);
-  const paths = contextSourcePaths(chain);
+  const paths = contextSourcePaths(chain, options.argValues);
   const exclusions = safeExclusions(readDockerignore(options.dockerignore).rules);
   const inputs = [
     ...sortedUnique(paths.flatMap((path) => filesets(root, path))),
@@ -38,18 +41,29 @@ export function contextInputs(chain: readonly Stage[], options: ContextInputOpti
 }
 
 /** Context-relative paths (maybe globs; '' is the whole context) that a chain reads from the build context. */
-export function contextSourcePaths(chain: readonly Stage[]): string[] {
+export function contextSourcePaths(chain: readonly Stage[], argValues?: Readonly<Record<string, string>>): string[] {
   const fromContext = chain.flatMap((stage) => stage.sources.filter((source) => source.from === undefined));
-  return fromContext.flatMap((source) => source.paths.map(sourceContextPath));
+  return fromContext.flatMap((source) => source.paths.map((path) => sourceContextPath(path, argValues)));
 }
 
 /**
- * A source path relative to the context root. One using a variable is widened to the directory
- * before its first variable (`libs/${LIB}/src` reads from `libs`): the value may come from a build arg.
+ * A source path relative to the context root. One using variables is read as it expands when every variable has
+ * a known value (`COPY ${LOCK_FILE} ./uv.lock` with LOCK_FILE=uv-cu128.lock); otherwise it is widened to the
+ * directory before its first variable (`libs/${LIB}/src` reads from `libs`): the value may come from a build arg.
  */
-function sourceContextPath(path: string): string {
+function sourceContextPath(path: string, argValues?: Readonly<Record<string, string>>): string {
   const variableAt = path.indexOf('$');
-  return normalizeContextPath(variableAt === -1 ? path : path.slice(0, path.lastIndexOf('/', variableAt) + 1));
+  if (variableAt === -1) return normalizeContextPath(path);
+  const expanded = argValues ? expandKnown(path, argValues) : undefined;
+  return normalizeContextPath(expanded ?? path.slice(0, path.lastIndexOf('/', variableAt) + 1));
+}
+
+function expandKnown(path: string, values: Readonly<Record<string, string>>): string | undefined {
+  try {
+    return argNamesIn(path).every((name) => Object.hasOwn(values, name) && values[name] !== '') ? expandArgs(path, values) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
 import { PluginError } from '../core/errors';
 import { contextInputs } from '../docker/context-inputs';
+import { argValuesSeen } from '../keys/build-keys';
 import { stageChain } from '../docker/stage-graph';
 import { baseBuildArgs, cudaVersionOfBackend, layeredBuildArgs, type Backend } from '../model/backends';
 import { baseImageProblems, describeBaseImageProblem } from '../model/base-images';
@@ -258,7 +259,11 @@ function buildTargets(
       inputs: [
         '{projectRoot}/**/*',
         ...(dockerfile.dockerignoreFile ? [`{workspaceRoot}/${dockerfile.dockerignoreFile}`] : []),
-        ...contextInputs(model.stages, { contextRoot: project.contextDir, dockerignore: dockerfile.dockerignoreText }).inputs,
+        ...contextInputs(model.stages, {
+          contextRoot: project.contextDir,
+          dockerignore: dockerfile.dockerignoreText,
+          argValues: argValuesSeen(model, model.stages, passed),
+        }).inputs,
         '!{workspaceRoot}/dist/**/*',
         { dependentTasksOutputFiles: `**/locks/${backend.name}-*.json` },
       ],

@@ -17,14 +17,14 @@ const GLOB_CHAR = /[*?[]/;
 export function hashCopiedFiles(
   contextDir: string,
   chain: readonly Stage[],
-  options: { dockerignore?: string; exclude?: (path: string) => boolean },
+  options: { dockerignore?: string; exclude?: (path: string) => boolean; argValues?: Readonly<Record<string, string>> },
 ): Record<string, string> {
   const ignore = readDockerignore(options.dockerignore);
   // Without `!` re-includes, nothing below an ignored folder can come back: such folders are not walked.
   const canSkip = !ignore.rules.some((rule) => rule.reincludes);
   const skipFolder = (path: string) => path !== '' && canSkip && ignore.ignores(path);
   const files = new Set<string>();
-  for (const source of new Set(contextSourcePaths(chain))) {
+  for (const source of new Set(contextSourcePaths(chain, options.argValues))) {
     for (const path of expandSource(contextDir, source, skipFolder)) {
       if (!ignore.ignores(path) && !options.exclude?.(path)) files.add(path);
     }

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { PluginError } from '../../core/errors';
-import { computeBuildKeys, serializeKey } from '../../keys/build-keys';
+import { argValuesSeen, computeBuildKeys, serializeKey } from '../../keys/build-keys';
 import { hashCopiedFiles } from '../../keys/context-files';
 import { hashExclusions } from '../../keys/exclusions';
 import { layerProjectBuildArgs } from '../../model/backends';
@@ -51,7 +51,11 @@ export default runExecutor({ schema: buildKeysExecutorSchema }, async ({ options
       : undefined,
     slices,
     copiedFiles: (chain, forWheel) =>
-      hashCopiedFiles(contextDir, chain, { dockerignore, exclude: forWheel ? exclusions.wheel : exclusions.image }),
+      hashCopiedFiles(contextDir, chain, {
+        dockerignore,
+        exclude: forWheel ? exclusions.wheel : exclusions.image,
+        argValues: argValuesSeen(model, chain, buildArgs),
+      }),
   });
 
   if (keys.wheel) writeTextAtomically(task.absolute(options.wheelKeyFile), serializeKey(keys.wheel));

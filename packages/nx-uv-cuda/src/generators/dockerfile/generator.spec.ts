@@ -78,7 +78,8 @@ describe('dockerfile generator', () => {
       'uv sync --locked --no-install-project --no-dev --no-editable --extra ${TORCH_BACKEND} --no-install-package flash-attn',
     );
     expect(stageText(model, 'prod')).toContain('uv sync --locked --no-dev --no-editable --extra ${TORCH_BACKEND}');
-    expect(new Set(contextReads(model, 'prod'))).toEqual(new Set(['uv.lock', 'pyproject.toml', 'README.md', 'src']));
+    // `${LOCK_FILE}` is uv.lock by default (or the backend's own uv-<backend>.lock).
+    expect(new Set(contextReads(model, 'prod'))).toEqual(new Set(['${LOCK_FILE}', 'pyproject.toml', 'README.md', 'src']));
     expect(stageText(model, 'wheel-prod')).toContain('--group build');
   });
 

@@ -89,7 +89,8 @@ export function templateVariables(spec: DockerfileSpec): Record<string, unknown>
 
   const bind = (source: string, target = source, rw = false) =>
     `--mount=type=bind,source=${source},target=${target}${rw ? ',rw' : ''}`;
-  const lockMounts = [bind('uv.lock'), bind('pyproject.toml'), ...(member ? [bind(inContext('pyproject.toml'))] : [])];
+  // `${LOCK_FILE}`: uv.lock, or the backend's own uv-<backend>.lock, where uv sync reads its lock.
+  const lockMounts = [bind('${LOCK_FILE}', 'uv.lock'), bind('pyproject.toml'), ...(member ? [bind(inContext('pyproject.toml'))] : [])];
   const prodLockMounts = spec.prodManifest
     ? [bind(inContext('prod/uv.lock'), 'uv.lock'), bind(inContext('prod/pyproject.toml'), 'pyproject.toml')]
     : lockMounts;
@@ -105,12 +106,15 @@ export function templateVariables(spec: DockerfileSpec): Record<string, unknown>
   const wheelProdSetup = spec.prodBuildGroup ? `${prodSync} --group build` : buildTools;
 
   const wholeProject = spec.projectFiles.includes('.');
-  const lockFiles = member ? ['uv.lock', 'pyproject.toml'] : wholeProject ? [] : ['uv.lock'];
-  const devCopies = copyLines([
+  const lockFiles = member ? ['pyproject.toml'] : [];
+  // The chosen lock goes in as uv.lock (after a whole-project COPY, over the universal one it brought).
+  const chosenLock = 'COPY ${LOCK_FILE} uv.lock';
+  const projectCopies = copyLines([
     ...lockFiles,
     ...spec.localDependencies,
     ...[...spec.projectFiles, ...spec.devOnlyFiles].map(inContext),
   ]);
+  const devCopies = wholeProject ? [...projectCopies, chosenLock] : [chosenLock, ...projectCopies];
   const devInstall = `uv sync ${lockMode}${extra}${skipWheel}`;
 
   let prodInstallMounts: string[];

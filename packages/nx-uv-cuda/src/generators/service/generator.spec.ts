@@ -149,7 +149,7 @@ describe('service generator', () => {
         new Set(['prod/uv.lock', 'prod/pyproject.toml', 'pyproject.toml', 'src']),
       );
       expect(new Set(contextReads(model, 'dev'))).toEqual(
-        new Set(['uv.lock', 'pyproject.toml', 'prod/uv.lock', 'prod/pyproject.toml', 'src', 'tests']),
+        new Set(['${LOCK_FILE}', 'pyproject.toml', 'prod/uv.lock', 'prod/pyproject.toml', 'src', 'tests']),
       );
     });
 
@@ -160,7 +160,7 @@ describe('service generator', () => {
         'uv sync --locked --no-install-project --extra ${TORCH_BACKEND} --no-install-package flash-attn',
       );
       expect(stageText(model, 'deps-prod')).toContain('--no-dev --no-editable --extra ${TORCH_BACKEND}');
-      expect(stageText(model, 'dev')).toMatch(/COPY uv\.lock pyproject\.toml \.\/\nCOPY src src\nCOPY tests tests\n/);
+      expect(stageText(model, 'dev')).toMatch(/COPY \$\{LOCK_FILE\} uv\.lock\nCOPY pyproject\.toml \.\/\nCOPY src src\nCOPY tests tests\n/);
       expect(stageText(model, 'prod')).toContain('uv pip install --no-deps /src');
     });
 
@@ -200,7 +200,7 @@ describe('service generator', () => {
       expect(stageText(model, 'deps-dev')).toContain(
         'uv sync --frozen --package ml-service --no-install-workspace --extra ${TORCH_BACKEND}',
       );
-      expect(stageText(model, 'dev')).toContain(`COPY uv.lock pyproject.toml ./\nCOPY ${ROOT}/pyproject.toml ${ROOT}/\n`);
+      expect(stageText(model, 'dev')).toContain(`COPY \${LOCK_FILE} uv.lock\nCOPY pyproject.toml ./\nCOPY ${ROOT}/pyproject.toml ${ROOT}/\n`);
     });
 
     it('puts its ignore file beside the Dockerfile, since the shared context has its own', () => {
