@@ -15,8 +15,10 @@ import { workspaceDataDirectory } from 'nx/src/utils/cache-directory';
 import { logger } from 'nx/src/utils/logger';
 import { hashMultiGlobWithWorkspaceContext } from 'nx/src/utils/workspace-context';
 import type { PluginOptions } from './config/plugin-options';
+import { compareCodeUnits } from './core/compare';
 import { ancestorDirs } from './core/paths';
 import { pluginVersion } from './core/plugin-version';
+import { slug } from './core/slug';
 import { InferenceCache } from './inference/inference-cache';
 
 const PYPROJECT_GLOB = '**/pyproject.toml';
@@ -123,8 +125,8 @@ function disambiguateNames(nodes: ProjectConfiguration[]): ProjectConfiguration[
   for (const [name, same] of byName) {
     if (same.length < 2) continue;
     const depth = (node: ProjectConfiguration) => (node.root === '.' ? 0 : node.root.split('/').length);
-    const [keeper, ...others] = [...same].sort((a, b) => depth(a) - depth(b) || (a.root < b.root ? -1 : 1));
-    for (const node of others) renamed.set(node, `${name}-${node.root.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}`);
+    const [keeper, ...others] = [...same].sort((a, b) => depth(a) - depth(b) || compareCodeUnits(a.root, b.root));
+    for (const node of others) renamed.set(node, `${name}-${slug(node.root)}`);
     warnOnce(
       `${same.length} projects are named "${name}" (${same.map((node) => node.root).join(', ')}): ${keeper.root} keeps ` +
         `the name, ${others.map((node) => `${node.root} is ${renamed.get(node)}`).join(', ')}; a project.json name chooses otherwise`,

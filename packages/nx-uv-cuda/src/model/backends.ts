@@ -49,8 +49,14 @@ export const CUDA_BACKEND = /^cu(\d+)(\d)$/;
 /** Names that say "accelerator": the one pattern for extras, groups and Dockerfile names alike. */
 const ACCELERATOR = /^(cu\d{3,}|cpu|gpu|cuda\d*|rocm[\d.]*|amd|xpu|mps|tpu|npu)$/;
 
+/** PyTorch's wheel flavours, as its index paths and local versions spell them: cu128, rocm6.2, cpu, xpu. */
+const TORCH_FLAVOUR = String.raw`(cu\d{3,}|rocm[\d.]+|cpu|xpu)`;
+
 /** The wheel flavour an accelerator index serves: `https://download.pytorch.org/whl/cu128` → `cu128`. */
-const INDEX_FLAVOUR = /\/whl\/(cu\d{3,}|rocm[\d.]+|cpu|xpu)(?:\/|$)/;
+const INDEX_FLAVOUR = new RegExp(String.raw`/whl/${TORCH_FLAVOUR}(?:/|$)`);
+/** A name that starts with a flavour (`cu128_torch27`), and one that holds it (`cosmos-cu128-torch27`). */
+const FLAVOUR_NAME = new RegExp(`^${TORCH_FLAVOUR}(?:$|[-_])`);
+const FLAVOUR_IN_NAME = new RegExp(`(?:^|[-_])${TORCH_FLAVOUR}(?:[-_]|$)`);
 
 export function isAcceleratorName(name: string): boolean {
   return ACCELERATOR.test(name);
@@ -111,7 +117,7 @@ export function acceleratorRoutes(pyproject: Pick<PyProject, 'uvSources' | 'uvIn
 
 /** `pytorch-cu128`, `cosmos-cu128-torch27` → `cu128`: for an index whose URL is not in this file or names no flavour. */
 function flavourOfIndexName(name: string): string | undefined {
-  return /(?:^|[-_])(cu\d{3,}|rocm[\d.]+|cpu|xpu)(?:[-_]|$)/.exec(name)?.[1];
+  return FLAVOUR_IN_NAME.exec(name)?.[1];
 }
 
 export interface BackendSources {
@@ -241,8 +247,8 @@ function cudaTagOf(sources: BackendSources): string | undefined {
 }
 
 /** `cu128`, `cu128_torch27`, `rocm6.2` → their wheel flavour. */
-function torchTagOfName(name: string): string | undefined {
-  return /^(cu\d{3,}|rocm[\d.]+|cpu|xpu)(?:$|[-_])/.exec(name)?.[1];
+export function torchTagOfName(name: string): string | undefined {
+  return FLAVOUR_NAME.exec(name)?.[1];
 }
 
 /** What a backend's name and torch flavour imply: TORCH_BACKEND, and CUDA_VERSION for a CUDA flavour. */

@@ -1,3 +1,4 @@
+import { compareCodeUnits } from '../core/compare';
 import type { DockerfileModel, Stage } from '../docker/dockerfile-model';
 import { argNamesIn } from '../docker/expand-args';
 import { argsSeenBy, fromTemplate } from '../docker/stage-graph';
@@ -82,7 +83,7 @@ export function explainBuildArgs(model: DockerfileModel, backend: Backend, rules
   for (const rule of rules) settings.set(rule.name, rule);
   layer(backend.workspaceBuildArgs, () => 'nx.json plugin options (buildArgs)');
   layer(backend.projectBuildArgs, () => '[tool.nx-uv-cuda] build-args');
-  return [...settings.values()].filter((setting) => declared.has(setting.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  return [...settings.values()].filter((setting) => declared.has(setting.name)).sort((a, b) => compareCodeUnits(a.name, b.name));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type TargetNames,
 } from '../config/plugin-options';
 import { exists, type FileSource } from '../core/file-source';
+import { slug } from '../core/slug';
 import { contextSourcePaths } from '../docker/context-inputs';
 import type { DockerfileModel } from '../docker/dockerfile-model';
 import { readDockerignore } from '../docker/dockerignore';
@@ -21,6 +22,7 @@ import {
   isAcceleratorName,
   RECIPE_BUILD_ARGS,
   resolveBackends,
+  torchTagOfName,
   type Backend,
 } from './backends';
 import { loadDockerfile } from './dockerfile';
@@ -207,7 +209,7 @@ function assignBackends(found: FoundDockerfile[], declared: Backend[], stages: S
  */
 function acceleratorBackend(name: string, dockerfile: FoundDockerfile, template: Backend): Backend {
   const cudaVersion = acceleratorFamily(name) === 'cuda' ? defaultCudaVersion(dockerfile.model) : undefined;
-  const torchTag = /^(cu\d{3,}|rocm[\d.]+|cpu|xpu)$/.test(name) ? name : cudaVersion && backendOfCudaVersion(cudaVersion);
+  const torchTag = torchTagOfName(name) === name ? name : cudaVersion && backendOfCudaVersion(cudaVersion);
   return {
     name,
     via: 'none',
@@ -248,10 +250,6 @@ function shortLabel(path: string): string {
   const folders = posix.dirname(rest) === '.' ? [] : posix.dirname(rest).split('/');
   const name = posix.basename(rest).replace(/^(Dockerfile|Containerfile)[._-]?|[._-]?(Dockerfile|dockerfile)$/g, '');
   return slug([...folders, name].filter(Boolean).join('-'));
-}
-
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
 /** `[tool.uv].conflicts` naming an extra or group nobody declares: uv ignores it, and so does the plugin, aloud. */

@@ -62,7 +62,7 @@ export async function runCommand(file: string, args: string[], options: RunOptio
  * Relays a stream to `process.stdout` in whole lines: a program writing unbuffered (`print("a", "b")` under
  * PYTHONUNBUFFERED) sends pieces of a line, and a task runner that captures output may print each piece apart.
  */
-function relayLines(stream: NodeJS.ReadableStream | null) {
+export function relayLines(stream: NodeJS.ReadableStream | null) {
   let pending = '';
   stream?.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');

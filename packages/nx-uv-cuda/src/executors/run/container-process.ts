@@ -1,5 +1,6 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import type { Duplex } from 'node:stream';
+import { relayLines } from '../../process/run-command';
 
 /**
  * Starts `"$@"` in a background subshell of a `/bin/sh` that exits at once, so that the command is not a
@@ -97,27 +98,6 @@ export function startWatchdog(name: string, graceSeconds: number, env: NodeJS.Pr
     release: () => {
       tell('done');
       socket.end();
-    },
-  };
-}
-
-/**
- * Relays a stream to `process.stdout` in whole lines (Nx captures a task's output there): a program writing
- * unbuffered sends pieces of a line, which a task runner that captures output may print apart.
- */
-function relayLines(stream: NodeJS.ReadableStream | null) {
-  let pending = '';
-  stream?.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const end = pending.lastIndexOf('\n');
-    if (end === -1) return;
-    process.stdout.write(pending.slice(0, end + 1));
-    pending = pending.slice(end + 1);
-  });
-  return {
-    flush: () => {
-      if (pending) process.stdout.write(`${pending}\n`);
-      pending = '';
     },
   };
 }

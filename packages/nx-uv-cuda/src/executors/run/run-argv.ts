@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { GpuAccess } from '../../docker/gpu-access';
+import { dockerSafeName } from '../../docker/safe-name';
 import { MOUNT_PATTERN, PORT_PATTERN, type RunOptions } from './schema';
 
 export const DEV_WORKDIR = '/workspace';
@@ -81,10 +82,6 @@ export function publishedUrls(ports: string[]): Array<{ url: string; port: strin
 /** `<project>-<backend>` for prod, `<project>-<backend>-dev-<pid>` for dev (several dev shells may run at once). */
 export function containerName(options: RunOptions, project: string, backend: string | undefined, pid: number): string {
   if (options.name) return options.name;
-  const base = [project, backend].filter((part): part is string => Boolean(part)).map(slug).join('-');
+  const base = [project, backend].filter((part): part is string => Boolean(part)).map((part) => dockerSafeName(part, 'run')).join('-');
   return options.mode === 'dev' ? `${base}-dev-${pid}` : base;
-}
-
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'run';
 }

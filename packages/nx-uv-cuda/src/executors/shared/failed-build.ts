@@ -3,6 +3,7 @@ import type { BuildxBuild } from '../../docker/buildx-argv';
 import { debugCommands } from '../../docker/debug-commands';
 import type { DockerfileModel } from '../../docker/dockerfile-model';
 import { describeArgv } from '../../docker/redact';
+import { dockerSafeName } from '../../docker/safe-name';
 import { baseImagesOf, parentStage, resolveStageRef } from '../../docker/stage-graph';
 import type { InterruptScope } from '../../process/interruptible';
 import { runCommand } from '../../process/run-command';
@@ -33,7 +34,8 @@ export async function failedBuild(failed: FailedBuild): Promise<never> {
   const stage = debugged ? resolveStageRef(model, debugged) : model.stages[model.stages.length - 1];
   const parent = stage && parentStage(model, stage, build.buildArgs);
   const parentName = parent?.name;
-  const tag = `${slug(failed.task.projectName)}-debug:${slug(parentName ?? 'base')}-${slug(failed.backend)}`;
+  const safe = (text: string) => dockerSafeName(text, 'x');
+  const tag = `${safe(failed.task.projectName)}-debug:${safe(parentName ?? 'base')}-${safe(failed.backend)}`;
   const baseImage = stage ? baseImagesOf(model, [stage], build.buildArgs)[0] : undefined;
   const commands = debugCommands(build, { parent: parentName, baseImage, tag });
   const what = debugged ?? 'the final stage';
@@ -60,8 +62,4 @@ export async function failedBuild(failed: FailedBuild): Promise<never> {
     info(`${what} builds FROM an image, not a stage: a shell in it: docker ${describeArgv(commands.shell)}`);
   }
   throw new PluginError('command', `docker buildx build failed (exit ${failed.exitCode}): see docker's output above`);
-}
-
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'x';
 }
