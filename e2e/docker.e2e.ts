@@ -270,7 +270,7 @@ describe('images loaded into the local engine (no registry)', () => {
 
     const second = await ws.nx(['run', 'other-service:image-prod-cu124']);
     expect(second.exitCode, second.all).toBe(0);
-    expect(second.all).toContain('is already in the engine: built from these exact inputs, not rebuilt');
+    expect(second.all).toContain('is already in the default engine: built from these exact inputs, not rebuilt');
 
     expect(metadata.taskHash).toMatch(/^\d+$/);
     const hashTag = `other-service:prod-cu124-nx${metadata.taskHash.slice(0, 20)}`;
@@ -279,7 +279,7 @@ describe('images loaded into the local engine (no registry)', () => {
     const third = await ws.nx(['run', 'other-service:image-prod-cu124']);
     expect(third.exitCode, third.all).toBe(0);
     expect(third.all).toContain('docker buildx build');
-    expect(third.all).not.toContain('already in the engine');
+    expect(third.all).not.toContain('already in the default engine');
     expect(dockerSucceeds(['image', 'inspect', 'other-service:prod-cu124'])).toBe(true);
   });
 });

@@ -38,19 +38,54 @@ const MANIFEST_TYPES = [
 
 /** Every repository, tag and manifest digest under a registry namespace: what a failed build must leave as it was. */
 export async function registrySnapshot(namespace: string): Promise<Record<string, string>> {
-  const catalog = (await (await fetch(`http://${REGISTRY_HOST}/v2/_catalog?n=10000`)).json()) as { repositories?: string[] };
   const snapshot: Record<string, string> = {};
-  for (const repository of (catalog.repositories ?? []).filter((name) => name.startsWith(`${namespace}/`))) {
-    const listing = (await (await fetch(`http://${REGISTRY_HOST}/v2/${repository}/tags/list`)).json()) as { tags?: string[] };
+  for (const repository of (await registryRepositories()).filter((name) => name.startsWith(`${namespace}/`))) {
+    // A repository whose manifests were all deleted may answer 404 for its tags: it has none.
+    const listing = (await registryJson(`/v2/${repository}/tags/list`, { missing: { tags: [] } })) as { tags?: string[] | null };
     for (const tag of listing.tags ?? []) {
       const response = await fetch(`http://${REGISTRY_HOST}/v2/${repository}/manifests/${tag}`, {
         method: 'HEAD',
         headers: { Accept: MANIFEST_TYPES },
       });
+      if (!response.ok) throw new Error(`HEAD ${repository}:${tag}: HTTP ${response.status}`);
       snapshot[`${repository}:${tag}`] = response.headers.get('docker-content-digest') ?? '';
     }
   }
   return snapshot;
+}
+
+/** Every repository of the registry, page by page (the registry serves at most 1000 a page). */
+async function registryRepositories(): Promise<string[]> {
+  const repositories: string[] = [];
+  let last = '';
+  for (;;) {
+    const page = (await registryJson(`/v2/_catalog?n=1000${last ? `&last=${encodeURIComponent(last)}` : ''}`)) as { repositories?: string[] };
+    const names = page.repositories ?? [];
+    repositories.push(...names);
+    if (names.length < 1000) return repositories;
+    last = names[names.length - 1];
+  }
+}
+
+/** A registry API answer; an error answer throws, so that a snapshot can never be empty by mistake. */
+async function registryJson(path: string, options: { missing?: unknown } = {}): Promise<unknown> {
+  const response = await fetch(`http://${REGISTRY_HOST}${path}`);
+  if (response.status === 404 && options.missing !== undefined) return options.missing;
+  if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/**
+ * Wipes a namespace of the registry through its own API (`DELETE /v2/<name>/manifests/<digest>`: the registry
+ * runs with deletes enabled): what a registry that lost its images, or a new one, looks like to a build.
+ */
+export async function wipeRegistryNamespace(namespace: string): Promise<void> {
+  for (const [reference, digest] of Object.entries(await registrySnapshot(namespace))) {
+    if (!digest) continue;
+    const repository = reference.slice(0, reference.lastIndexOf(':'));
+    const response = await fetch(`http://${REGISTRY_HOST}/v2/${repository}/manifests/${digest}`, { method: 'DELETE' });
+    if (response.status !== 202 && response.status !== 404) throw new Error(`DELETE ${repository}@${digest}: HTTP ${response.status}`);
+  }
 }
 
 /** Every file under a folder with the hash of its content. */
@@ -81,10 +116,15 @@ export function taskOutcomes(output: string): Record<string, 'cache' | 'ran'> {
   return outcomes;
 }
 
-/** The wheel and image builds of a run that Nx executed (not replayed): what costs compile and build time. */
+/**
+ * The wheel and image builds of a run that really ran `docker buildx build`: what costs compile and build time.
+ * A task counts when Nx executed it (a replay repeats its old output) and it said it was building or compiling:
+ * an image target always runs, and builds only when the registry or engine lacks its image.
+ */
 export function buildsThatRan(output: string): string[] {
-  return Object.entries(taskOutcomes(output))
-    .filter(([task, outcome]) => outcome === 'ran' && /:(image|wheel)-.*-(cu\d+)$/.test(task))
-    .map(([task]) => task)
-    .sort();
+  const ran = new Set(Object.entries(taskOutcomes(output)).filter(([, outcome]) => outcome === 'ran').map(([task]) => task));
+  // eslint-disable-next-line no-control-regex
+  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
+  const built = [...plain.matchAll(/\[nx-uv-cuda\] (?:building|compiling) (\S+:\S+)(?: on .*?)?: docker buildx build/g)].map((match) => match[1]);
+  return [...new Set(built)].filter((task) => ran.has(task)).sort();
 }

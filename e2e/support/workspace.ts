@@ -60,7 +60,10 @@ export function createWorkspace(options: { fixture: string; pluginOptions?: Reco
 }
 
 async function runNx(root: string, args: string[], options: Options = {}): Promise<NxResult> {
-  const result = await execa(process.execPath, [nxBin(root), ...args], {
+  // Without a terminal, run-many and affected print only one line per task that passed: `static` prints each
+  // task's output under its `> nx run` header, so tests can tell which tasks really built.
+  const manyTasks = ['run-many', 'affected'].includes(args[0]) && !args.some((arg) => arg.startsWith('--outputStyle') || arg.startsWith('--output-style'));
+  const result = await execa(process.execPath, [nxBin(root), ...args, ...(manyTasks ? ['--outputStyle=static'] : [])], {
     cwd: root,
     reject: false,
     all: true,

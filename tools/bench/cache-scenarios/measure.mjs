@@ -14,8 +14,9 @@ export const isBuildTask = (task) => BUILD_TASK.test(task);
 /**
  * Splits `nx run-many --output-style=static --parallel=1` output into one section per task (`> nx run p:t`
  * headers). Nx replays a cached task's terminal output, compile lines included, so compiles are counted only in
- * the sections of tasks that ran.
- * @returns {Map<string, { outcome: 'ran' | 'cache', compiles: number, store: boolean, registry: boolean }>}
+ * the sections of tasks that ran. An image target always runs (it is never replayed: only the registry or the
+ * engine can say that its image still exists) and says "not rebuilt" when it found its image there.
+ * @returns {Map<string, { outcome: 'ran' | 'cache', compiles: number, store: boolean, registry: boolean, reused: boolean }>}
  */
 export function nxTasks(output) {
   const tasks = new Map();
@@ -23,7 +24,7 @@ export function nxTasks(output) {
   for (const line of plain(output).split('\n')) {
     const header = line.match(/^> nx run (\S+:\S+)(.*)$/);
     if (header) {
-      current = { outcome: /cache/.test(header[2]) ? 'cache' : 'ran', compiles: 0, store: false, registry: false, lines: 0 };
+      current = { outcome: /cache/.test(header[2]) ? 'cache' : 'ran', compiles: 0, store: false, registry: false, reused: false, lines: 0 };
       tasks.set(header[1], current);
       continue;
     }
@@ -33,6 +34,7 @@ export function nxTasks(output) {
     current.compiles += (line.match(COMPILE_LINE) ?? []).length;
     if (/is in the local wheel store: not compiled again/.test(line)) current.store = true;
     if (/is in the registry \(.*\): not compiled again/.test(line)) current.registry = true;
+    if (/built from these exact inputs, not rebuilt/.test(line)) current.reused = true;
   }
   return tasks;
 }
@@ -48,7 +50,7 @@ export function summarizeNxRun(result) {
   for (const [task, info] of tasks) {
     compiles += info.compiles;
     if (isBuildTask(task)) {
-      (info.outcome === 'ran' ? ran : replayed).push(task);
+      (info.outcome === 'ran' && !info.reused ? ran : replayed).push(task);
       if (info.outcome === 'ran' && (info.store || info.registry)) wheelReuse.push(`${task} (${info.store ? 'local store' : 'registry'})`);
     } else if (info.outcome === 'ran') {
       if (/:lock-/.test(task)) bookkeeping.lock += 1;

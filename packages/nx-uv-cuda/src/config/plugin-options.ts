@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PluginError } from '../core/errors';
 import { formatZodIssues } from '../core/zod-message';
 import { applyRenames } from './renamed-options';
-import { buildArgsSchema, backendNameSchema } from './shared-schemas';
+import { buildArgsSchema, backendNameSchema, buildersSchema, type BuildersOption } from './shared-schemas';
 
 /** Names of every inferred target; `<prefix>-<backend>` targets take the prefix from here. */
 export const targetNamesSchema = z
@@ -63,6 +63,8 @@ export const pluginOptionsSchema = z
     wheelPackage: z.string().min(1).optional(),
     /** Packages besides torch and the wheel's own that its build reads: their lock entries are part of the wheel key. */
     wheelBuildRequirements: z.array(z.string().min(1)).optional(),
+    /** The buildx builder and engine of wheel and image builds, per kind and per backend (see docs/ci.md). */
+    builders: buildersSchema.optional(),
   })
   .strict();
 
@@ -93,6 +95,7 @@ export interface NormalizedPluginOptions {
   registry?: string;
   wheelPackage: string;
   wheelBuildRequirements: string[];
+  builders?: BuildersOption;
   /** One line per renamed option in use. */
   deprecations: string[];
 }
@@ -113,6 +116,7 @@ export function normalizePluginOptions(raw: unknown): NormalizedPluginOptions {
     registry: options.registry,
     wheelPackage: options.wheelPackage ?? DEFAULT_WHEEL_PACKAGE,
     wheelBuildRequirements: options.wheelBuildRequirements ?? DEFAULT_WHEEL_BUILD_REQUIREMENTS,
+    builders: options.builders,
     deprecations: renamed.warnings,
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backendNameSchema, buildArgsSchema } from './shared-schemas';
+import { backendNameSchema, buildArgsSchema, buildersSchema } from './shared-schemas';
 import type { BackendsOption, StageNames } from './plugin-options';
 
 /**
@@ -40,6 +40,7 @@ export const projectConfigSchema = z
     'wheel-package': z.string().min(1).optional(),
     'wheel-build-requirements': z.array(z.string().min(1)).optional(),
     'smoke-command': z.array(z.string()).min(1).optional(),
+    builders: buildersSchema.optional(),
   })
   .strict()
   .transform((config) => ({
@@ -53,6 +54,7 @@ export const projectConfigSchema = z
     wheelPackage: config['wheel-package'],
     wheelBuildRequirements: config['wheel-build-requirements'],
     smokeCommand: config['smoke-command'],
+    builders: config.builders,
   }));
 
 export type ProjectConfig = z.output<typeof projectConfigSchema>;

@@ -10,3 +10,40 @@ export const buildArgsSchema = z.record(
 export const backendNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a backend name like cu124, cu128, cpu or rocm6.2');
+
+/** `DOCKER_HOST` forms the docker CLI takes; a password in it would reach logs and metadata, so none is accepted. */
+const engineHostSchema = z
+  .string()
+  .regex(/^(unix|tcp|ssh|npipe|fd):\/\//, 'expected a DOCKER_HOST like tcp://gpu-box:2376, ssh://builder@gpu-box or unix:///var/run/docker.sock')
+  .refine((host) => !/^[a-z]+:\/\/[^/@]*:[^/@]*@/.test(host), 'a password in the engine host would reach logs: use an ssh key or docker context instead');
+
+/** Docker context and buildx builder names: what `docker context create` and `docker buildx create` accept. */
+const dockerObjectName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/, 'expected a name like gpu-box (letters, digits, _ . + -)');
+const engineFields = { context: dockerObjectName.optional(), host: engineHostSchema.optional() };
+const oneEngine = (engine: { context?: string; host?: string }) => !(engine.context && engine.host);
+const ONE_ENGINE = 'set context or host, not both';
+
+/** The engine a target's docker commands talk to: a docker context, or a `DOCKER_HOST`. */
+export const engineEndpointSchema = z.object(engineFields).strict().refine(oneEngine, ONE_ENGINE);
+
+/**
+ * Where one kind of build runs: a buildx builder (a name from `docker buildx ls`) and the engine that holds what
+ * the build loads and where smoke and run targets run: a docker context, or a `DOCKER_HOST`. A string is a builder.
+ */
+export const placementSchema = z.union([
+  dockerObjectName.transform((builder): { builder?: string; context?: string; host?: string } => ({ builder })),
+  z
+    .object({ builder: dockerObjectName.optional(), ...engineFields })
+    .strict()
+    .refine(oneEngine, ONE_ENGINE),
+]);
+
+const placementsByKindSchema = z.object({ wheel: placementSchema.optional(), image: placementSchema.optional() }).strict();
+
+/** `builders` in nx.json and `[tool.nx-uv-cuda]`: per kind (wheel, image), and per backend over that. */
+export const buildersSchema = placementsByKindSchema
+  .extend({ backends: z.record(backendNameSchema, placementsByKindSchema).optional() })
+  .strict();
+
+export type Placement = z.output<typeof placementSchema>;
+export type BuildersOption = z.output<typeof buildersSchema>;

@@ -1,6 +1,7 @@
 import { PluginError } from '../core/errors';
-import { runCommand } from '../process/run-command';
+import { lastLine, runCommand } from '../process/run-command';
 import { formatVersion, parseBuildxVersion, supports, BUILDX_FEATURES, type BuildxFeature } from './buildx-version';
+import { describeEngine, engineEnv, type EngineEndpoint } from './engine-endpoint';
 
 const PROBE_TIMEOUT_MS = 20_000;
 const PROVISION_HINT = 'run tools/docker/provision.sh from the nx-uv-cuda repository, or install Docker Engine with the buildx plugin';
@@ -8,6 +9,8 @@ const PROVISION_HINT = 'run tools/docker/provision.sh from the nx-uv-cuda reposi
 export interface EngineRequirements {
   features: BuildxFeature[];
   builder?: string;
+  /** The engine the build runs on; unset: the default one. */
+  engine?: EngineEndpoint;
   /** Registry host (e.g. `127.0.0.1:5000`) that the build pushes to. */
   pushTo?: string;
 }
@@ -28,30 +31,47 @@ export interface Engine extends Daemon {
   buildxVersion: [number, number, number];
 }
 
-/** Checks that the CLI is there and the daemon answers; what `docker run` needs (no buildx). */
-export async function checkDaemon(): Promise<Daemon> {
+/** Checks that the CLI is there and the engine's daemon answers; what `docker run` needs (no buildx). */
+export async function checkDaemon(engine?: EngineEndpoint): Promise<Daemon> {
   const client = await docker(['version', '--format', '{{.Client.Version}}']);
   if (client.notFound) throw new PluginError('preflight', `The docker CLI is not on PATH: ${PROVISION_HINT}.`);
+  if (engine?.context) await requireContext(engine.context);
 
-  const info = await docker(['info', '--format', '{{.ServerVersion}}|{{json .Runtimes}}']);
+  const info = await docker(['info', '--format', '{{.ServerVersion}}|{{json .Runtimes}}'], engine);
   if (info.exitCode !== 0 || info.stdout.trim() === '' || info.stdout.startsWith('|')) {
-    throw new PluginError('preflight', 
-      `The Docker daemon is not answering (docker info: ${lastLine(info.stderr) || 'no answer'}). ` +
-        `Start it (systemctl start docker, or dockerd), check DOCKER_HOST, or ${PROVISION_HINT}.`,
+    const answer = lastLine(info.stderr) || 'no answer';
+    throw new PluginError(
+      'preflight',
+      engine
+        ? `${capitalize(describeEngine(engine))} (the engine option of this target) is not answering (docker info: ${answer}): ` +
+            'start it, or fix builders in nx.json or [tool.nx-uv-cuda].'
+        : `The Docker daemon is not answering (docker info: ${answer}). ` +
+            `Start it (systemctl start docker, or dockerd), check DOCKER_HOST, or ${PROVISION_HINT}.`,
     );
   }
   const [serverVersion, runtimesJson] = info.stdout.trim().split('|');
   // A separate probe: an engine without the field fails the whole template, and must not fail the check.
-  const cdi = await docker(['info', '--format', '{{json .CDISpecDirs}}']);
+  const cdi = await docker(['info', '--format', '{{json .CDISpecDirs}}'], engine);
   const cdiSpecDirs = cdi.exitCode === 0 ? parseCdiSpecDirs(cdi.stdout) : undefined;
   return { serverVersion, runtimes: parseRuntimes(runtimesJson), cdiSpecDirs };
 }
 
+async function requireContext(context: string): Promise<void> {
+  const inspect = await docker(['context', 'inspect', '--format', '{{.Name}}', context]);
+  if (inspect.exitCode !== 0) {
+    throw new PluginError(
+      'preflight',
+      `There is no docker context "${context}" (the engine option of this target): create it with ` +
+        `docker context create ${context} --docker host=tcp://HOST:2376, or list contexts with docker context ls.`,
+    );
+  }
+}
+
 /** Checks, in order, everything a build needs from the engine; each failure says what to do. */
 export async function checkEngine(requirements: EngineRequirements): Promise<Engine> {
-  const daemon = await checkDaemon();
+  const daemon = await checkDaemon(requirements.engine);
 
-  const buildx = await docker(['buildx', 'version']);
+  const buildx = await docker(['buildx', 'version'], requirements.engine);
   const buildxVersion = buildx.exitCode === 0 ? parseBuildxVersion(buildx.stdout) : undefined;
   if (!buildxVersion) {
     throw new PluginError('preflight', `docker buildx is not installed (docker buildx version failed): ${PROVISION_HINT}.`);
@@ -66,10 +86,10 @@ export async function checkEngine(requirements: EngineRequirements): Promise<Eng
   }
 
   if (requirements.builder) {
-    const builder = await docker(['buildx', 'inspect', requirements.builder]);
+    const builder = await docker(['buildx', 'inspect', requirements.builder], requirements.engine);
     if (builder.exitCode !== 0) {
       throw new PluginError('preflight', 
-        `Unknown buildx builder "${requirements.builder}" (${lastLine(builder.stderr)}): ` +
+        `Unknown buildx builder "${requirements.builder}" on ${describeEngine(requirements.engine)} (${lastLine(builder.stderr)}): ` +
           `create it with docker buildx create --name ${requirements.builder} ..., or list builders with docker buildx ls.`,
       );
     }
@@ -127,10 +147,10 @@ export function parseCdiSpecDirs(stdout: string): string[] | undefined {
   }
 }
 
-/** Whether the engine has the image locally (`docker image inspect`); a missing one is pulled by `docker run`. */
-export async function hasLocalImage(reference: string): Promise<boolean> {
-  const inspect = await docker(['image', 'inspect', '--format', '{{.Id}}', reference]);
-  return inspect.exitCode === 0;
+/** The image's id when the engine holds it (`docker image inspect`); a missing one is pulled by `docker run`. */
+export async function localImageId(reference: string, engine?: EngineEndpoint): Promise<string | undefined> {
+  const inspect = await docker(['image', 'inspect', '--format', '{{.Id}}', reference], engine);
+  return inspect.exitCode === 0 && inspect.stdout.trim() !== '' ? inspect.stdout.trim() : undefined;
 }
 
 export interface ContainerState {
@@ -141,17 +161,18 @@ export interface ContainerState {
 }
 
 /** Whether a container of that name exists, and whether it runs. */
-export async function containerState(name: string): Promise<ContainerState> {
-  const inspect = await docker(['container', 'inspect', '--format', '{{.State.Status}}', name]);
+export async function containerState(name: string, engine?: EngineEndpoint): Promise<ContainerState> {
+  const inspect = await docker(['container', 'inspect', '--format', '{{.State.Status}}', name], engine);
   if (inspect.exitCode !== 0) return { exists: false, running: false, status: '' };
   const status = inspect.stdout.trim();
   return { exists: true, running: status === 'running' || status === 'restarting', status };
 }
 
-function docker(args: string[]) {
-  return runCommand('docker', args, { stdio: 'pipe', timeoutMs: PROBE_TIMEOUT_MS });
+function docker(args: string[], engine?: EngineEndpoint) {
+  return runCommand('docker', args, { stdio: 'pipe', timeoutMs: PROBE_TIMEOUT_MS, env: engineEnv(engine) });
 }
 
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop() ?? '';
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
+

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { declaresNvidiaGpu, decideGpuAccess, nvidiaDeviceNames, probeGpuFacts, type GpuFacts } from './gpu-access';
+import { declaresNvidiaGpu, decideGpuAccess, gpuAccessFor, nvidiaDeviceNames, probeGpuFacts, type GpuFacts } from './gpu-access';
 
 const NOTHING: GpuFacts = { runtimes: ['io.containerd.runc.v2', 'runc'], cdiSpecDirs: [], nvidiaCdiSpecs: [], devices: [], driverLibDirs: [] };
 const facts = (more: Partial<GpuFacts>): GpuFacts => ({ ...NOTHING, ...more });
@@ -139,5 +139,11 @@ describe('probeGpuFacts', () => {
   it('finds nothing on a bare root', () => {
     root = mkdtempSync(join(tmpdir(), 'gpu-facts-'));
     expect(probeGpuFacts({ runtimes: [], cdiSpecDirs: undefined }, root)).toEqual({ runtimes: [], cdiSpecDirs: undefined, nvidiaCdiSpecs: [], devices: [], driverLibDirs: [] });
+  });
+
+  it("never hands a remote engine this host's device nodes: only its own runtime counts", () => {
+    expect(gpuAccessFor('auto', { runtimes: ['runc'], cdiSpecDirs: ['/etc/cdi'] }, false).method).toBe('none');
+    expect(gpuAccessFor('auto', { runtimes: ['nvidia', 'runc'], cdiSpecDirs: [] }, false).args).toEqual(['--gpus', 'all']);
+    expect(gpuAccessFor('all', { runtimes: ['runc'], cdiSpecDirs: [] }, false).args).toEqual(['--gpus', 'all']);
   });
 });

@@ -102,8 +102,9 @@ export function probeGpuFacts(daemon: Pick<Daemon, 'runtimes' | 'cdiSpecDirs'>, 
 }
 
 /** Probes the host and decides, in one call: what the run and smoke executors use. */
-export function gpuAccessFor(mode: GpuMode, daemon: Pick<Daemon, 'runtimes' | 'cdiSpecDirs'>): GpuAccess {
-  return mode === 'none' ? decideGpuAccess('none', emptyFacts(daemon)) : decideGpuAccess(mode, probeGpuFacts(daemon));
+export function gpuAccessFor(mode: GpuMode, daemon: Pick<Daemon, 'runtimes' | 'cdiSpecDirs'>, engineIsLocal = true): GpuAccess {
+  // This host's CDI specs, device nodes and driver files are the engine's only when the engine runs here.
+  return mode === 'none' || !engineIsLocal ? decideGpuAccess(mode, emptyFacts(daemon)) : decideGpuAccess(mode, probeGpuFacts(daemon));
 }
 
 function emptyFacts(daemon: Pick<Daemon, 'runtimes' | 'cdiSpecDirs'>): GpuFacts {

@@ -62,6 +62,7 @@ function project(overrides: Partial<ProjectModel> = {}, dockerfileText = recipe)
     targetNames: targetNamesSchema.parse({}),
     wheelPackage: 'flash-attn',
     wheelBuildRequirements: ['setuptools'],
+    placements: {},
     warnings: [],
     skippedDockerfiles: [],
     ...overrides,
@@ -227,13 +228,24 @@ describe('inferTargets', () => {
     });
   });
 
-  it('lets Nx cache pushed images only: a loaded image must be checked in the engine', () => {
+  it('never lets Nx replay an image: the executor asks the engine or the registry for it', () => {
     expect(targets['image-prod-cu124'].cache).toBe(false);
     const pushed = targetsOf({ registry: '127.0.0.1:5000/ml' });
-    expect(pushed['image-prod-cu124'].cache).toBe(true);
+    expect(pushed['image-prod-cu124'].cache).toBe(false);
     expect(pushed['image-prod-cu124'].options.registry).toBe('127.0.0.1:5000/ml');
     expect(targets['image-prod-cu124'].options).not.toHaveProperty('registry');
     expect(targets['wheel-flash-attn-cu124'].cache).toBe(true);
+  });
+
+  it('places wheel and image builds on the builder and engine resolved for their backend', () => {
+    const placed = targetsOf({
+      placements: { cu128: { wheel: { builder: 'gpu-box', host: 'tcp://127.0.0.1:2376' }, image: { builder: 'ci' } } },
+    });
+    expect(placed['wheel-flash-attn-cu128'].options).toMatchObject({ builder: 'gpu-box', engine: { host: 'tcp://127.0.0.1:2376' } });
+    expect(placed['image-prod-cu128'].options).toMatchObject({ builder: 'ci' });
+    expect(placed['image-prod-cu128'].options).not.toHaveProperty('engine');
+    expect(placed['wheel-flash-attn-cu124'].options).not.toHaveProperty('builder');
+    expect(placed['wheel-flash-attn-cu124'].options).not.toHaveProperty('engine');
   });
 
   it('drops the wheel targets when FLASH_ATTN_VERSION is none', () => {

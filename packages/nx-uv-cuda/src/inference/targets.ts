@@ -6,6 +6,7 @@ import { argValuesSeen } from '../keys/build-keys';
 import { stageChain } from '../docker/stage-graph';
 import { baseBuildArgs, cudaVersionOfBackend, layeredBuildArgs, type Backend } from '../model/backends';
 import { baseImageProblems, describeBaseImageProblem } from '../model/base-images';
+import { placementOptions } from '../model/builders';
 import { dockerfileRules, explainBuildArgs, unfilledArgs, type BuildArgSetting } from '../model/build-args';
 import type { ImageStage } from '../model/images';
 import type { BackendLocks } from '../model/locks';
@@ -299,6 +300,7 @@ function buildTargets(
           package: project.wheelPackage,
           keyFile: keys.wheel,
           outputPath: outputs.wheels(build),
+          ...placementOptions(project.placements[backend.name]?.wheel),
         },
         cache: true,
         dependsOn: [keysTarget],
@@ -329,10 +331,12 @@ function buildTargets(
           kind: imageName,
           ...(wheelTarget ? { wheelsContext: project.stages.wheelExport, wheelsDir: outputs.wheels(build) } : {}),
           metadataFile,
+          ...placementOptions(project.placements[backend.name]?.image),
         },
-        // A pushed image lives in the registry, so Nx may replay its metadata; a loaded one lives only in this
-        // engine, so the executor checks the engine for the task-hash tag instead of trusting Nx's cache.
-        cache: project.registry !== undefined,
+        // Never replayed from a cache: an image lives in an engine or a registry, which may have lost it since.
+        // The executor asks the one it builds for (the registry when pushing) for the image of the task hash and
+        // builds only when it is not there.
+        cache: false,
         dependsOn: [keysTarget, ...(wheelTarget ? [wheelTarget] : [])],
         inputs: [{ dependentTasksOutputFiles: `**/keys/${posix.basename(keyFile)}` }],
         outputs: [`{workspaceRoot}/${metadataFile}`],

@@ -28,6 +28,7 @@ import {
 import { loadDockerfile } from './dockerfile';
 import { imageStages, type ImageStage } from './images';
 import { findDockerfiles, findDockerignore, findGoverningLock } from './locate';
+import { resolvePlacements, type BackendPlacements } from './builders';
 import { backendLocks, type BackendLocks } from './locks';
 
 /**
@@ -60,6 +61,8 @@ export interface ProjectModel {
   wheelBuildRequirements: string[];
   registry?: string;
   smokeCommand?: string[];
+  /** The builder and engine of each backend's wheel and image builds (model/builders.ts). */
+  placements: Record<string, BackendPlacements>;
   /** What the user should know, one line each: renamed options, ARGs nothing fills, skipped Dockerfiles... */
   warnings: string[];
   /** Dockerfiles found but not images of the project, and why. */
@@ -124,6 +127,11 @@ export function readProjectModel(
   const stages = { ...options.stages, ...definedValues(pyproject.config.stages ?? {}) };
   const { backends, dockerfiles } = assignBackends(found, declared, stages);
   const prodLockFile = exists(files, prodLock) ? prodLock : undefined;
+  for (const name of Object.keys(pyproject.config.builders?.backends ?? {})) {
+    if (!backends.some((backend) => backend.name === name)) {
+      warnings.push(`${pyprojectFile}: builders.backends.${name} names no backend of this project (${backends.map((backend) => backend.name).join(', ')})`);
+    }
+  }
   const locks = Object.fromEntries(
     backends.map((backend) => [backend.name, backendLocks(files, { lockFile, prodLockFile, root }, backend.name)]),
   );
@@ -146,6 +154,7 @@ export function readProjectModel(
     wheelBuildRequirements: pyproject.config.wheelBuildRequirements ?? options.wheelBuildRequirements,
     registry: pyproject.config.registry ?? options.registry,
     smokeCommand: pyproject.config.smokeCommand,
+    placements: resolvePlacements(backends.map((backend) => backend.name), pyproject.config.builders, options.builders),
     warnings,
     skippedDockerfiles,
   };

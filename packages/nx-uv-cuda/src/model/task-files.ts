@@ -39,6 +39,8 @@ export const imageMetadataSchema = z.object({
   buildArgs: z.record(z.string(), z.string()),
   gitSha: z.string().optional(),
   taskHash: z.string().optional(),
+  /** The engine that built it: a loaded image lives there, and smoke and run targets run there. */
+  engine: z.object({ context: z.string().optional(), host: z.string().optional() }).optional(),
 });
 
 export type LockSliceFile = z.output<typeof lockSliceFileSchema>;

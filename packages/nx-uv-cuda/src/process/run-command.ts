@@ -11,6 +11,11 @@ export interface RunOptions {
    * relayed through `process.stdout`: Nx captures a task's output there when it runs tasks in parallel.
    */
   stdio?: 'inherit' | 'pipe';
+  /**
+   * With `inherit`: relay stderr as it comes and keep its last 64 KiB in the result, so that the caller can read
+   * why the command failed (buildx prints the build's error there). The command's stderr is then not a terminal.
+   */
+  keepStderr?: boolean;
   /** Text for the command's standard input (e.g. a Dockerfile for `docker buildx build -f -`). */
   input?: string;
   /** Aborting stops the command: SIGINT first (buildx then cancels its build), SIGKILL 10 s later. */
@@ -38,20 +43,23 @@ export async function runCommand(file: string, args: string[], options: RunOptio
     shell: false,
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
     stdout: 'pipe',
-    stderr: options.stdio === 'inherit' ? 'inherit' : 'pipe',
+    stderr: options.stdio === 'inherit' && !options.keepStderr ? 'inherit' : 'pipe',
+    // A relayed stderr is kept as a tail, not buffered whole: a long build prints megabytes of progress.
+    ...(options.stdio === 'inherit' && options.keepStderr && { buffer: { stdout: true, stderr: false } }),
     cancelSignal: options.signal,
     killSignal: 'SIGINT',
     forceKillAfterDelay: 10_000,
   };
   const subprocess = execa(file, args, execaOptions);
   const relay = options.stdio === 'inherit' ? relayLines(subprocess.stdout) : undefined;
+  const tail = options.stdio === 'inherit' && options.keepStderr ? relayTail(subprocess.stderr) : undefined;
   const result = (await subprocess) as Result;
   relay?.flush();
   const notFound = (result as { code?: string }).code === 'ENOENT';
   return {
     exitCode: result.exitCode ?? (notFound ? 127 : 1),
     stdout: options.stdio !== 'inherit' && typeof result.stdout === 'string' ? result.stdout : '',
-    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    stderr: tail ? tail.text() : typeof result.stderr === 'string' ? result.stderr : '',
     notFound,
     timedOut: result.timedOut,
     interrupted: result.isCanceled,
@@ -77,4 +85,21 @@ export function relayLines(stream: NodeJS.ReadableStream | null) {
       pending = '';
     },
   };
+}
+
+const STDERR_TAIL_BYTES = 64 * 1024;
+
+/** Relays a stream to `process.stderr` as it comes (progress output is not line-based) and keeps its tail. */
+function relayTail(stream: NodeJS.ReadableStream | null) {
+  let tail = '';
+  stream?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+  });
+  return { text: () => tail };
+}
+
+/** The last line of a command's output: where docker and buildx put the reason they failed. */
+export function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
 }

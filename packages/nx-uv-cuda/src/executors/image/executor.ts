@@ -2,8 +2,10 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../../core/errors';
-import { checkEngine, registryHost, type EngineRequirements } from '../../docker/engine';
+import { checkEngine, localImageId, registryHost, type EngineRequirements } from '../../docker/engine';
+import { describeEngine, engineEnv, type EngineEndpoint } from '../../docker/engine-endpoint';
 import { pinnedReference } from '../../docker/image-ref';
+import { remoteDigest, tagRemote } from '../../docker/registry-image';
 import { describeArgv, redactBuildArgs } from '../../docker/redact';
 import { loadDockerfile } from '../../model/dockerfile';
 import { requireStage } from '../../model/stages';
@@ -50,17 +52,32 @@ export default runExecutor(
     }
     await checkEngine(engineRequirements(options, plan));
 
-    if (plan.hashTag && (await reuseLocalImage(plan))) {
-      info(`${plan.hashTag} is already in the engine: built from these exact inputs, not rebuilt`);
-      writeImageMetadata(task.absolute(options.metadataFile), plan, options, task, git.sha, await localDigest(plan.hashTag));
+    const existing = plan.hashTag && (await existingImage(plan, plan.hashTag, options.engine));
+    if (existing) {
+      info(`${plan.hashTag} is already in ${plan.push ? 'the registry' : describeEngine(options.engine)}: built from these exact inputs, not rebuilt`);
+      writeImageMetadata(task.absolute(options.metadataFile), plan, options, task, git.sha, existing.digest);
       return;
     }
 
-    info(`docker ${describeArgv(plan.argv)}`);
-    const build = await runCommand('docker', plan.argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
+    info(`building ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(plan.argv)}`);
+    const build = await runCommand('docker', plan.argv, {
+      cwd: task.workspaceRoot,
+      stdio: 'inherit',
+      signal: scope.signal,
+      env: engineEnv(options.engine),
+    });
     if (build.interrupted) throw new PluginError('interrupted', 'build interrupted: nothing was written');
     if (build.exitCode !== 0) {
-      await failedBuild({ build: plan.build, exitCode: build.exitCode, model, backend: options.backend, loadParent: options.debugOnFailure, task, scope });
+      await failedBuild({
+        build: plan.build,
+        exitCode: build.exitCode,
+        model,
+        backend: options.backend,
+        engine: options.engine,
+        loadParent: options.debugOnFailure,
+        task,
+        scope,
+      });
     }
     const digest = readBuildxDigest(plan.build.metadataFile!);
     writeImageMetadata(task.absolute(options.metadataFile), plan, options, task, git.sha, digest);
@@ -75,6 +92,7 @@ function engineRequirements(options: ImageOptions, plan: ImagePlan): EngineRequi
       ...(plan.build.buildContexts ? (['build contexts (--build-context)'] as const) : []),
     ],
     builder: options.builder,
+    engine: options.engine,
     pushTo: plan.push ? registryHost(plan.tags[0]) : undefined,
   };
 }
@@ -91,22 +109,29 @@ function requireWheels(options: ImageOptions, task: TaskInfo): void {
   }
 }
 
-async function reuseLocalImage(plan: ImagePlan): Promise<boolean> {
-  const inspect = await runCommand('docker', ['image', 'inspect', plan.hashTag!], { stdio: 'pipe', timeoutMs: 30_000 });
-  if (inspect.exitCode !== 0) return false;
-  for (const tag of plan.tags) {
-    const tagged = await runCommand('docker', ['tag', plan.hashTag!, tag], { stdio: 'pipe', timeoutMs: 30_000 });
-    if (tagged.exitCode !== 0) return false;
+/**
+ * The image of exactly these inputs, where the target puts it: in the registry (the task-hash tag, looked up
+ * there; a tag that another build has moved since is pointed back at it), or in the engine.
+ */
+async function existingImage(plan: ImagePlan, hashTag: string, engine: EngineEndpoint | undefined): Promise<{ digest?: string } | undefined> {
+  if (plan.push) {
+    const digest = await remoteDigest(hashTag, engine);
+    if (!digest) return undefined;
+    const moved: string[] = [];
+    for (const tag of plan.tags) if ((await remoteDigest(tag, engine)) !== digest) moved.push(tag);
+    if (moved.length > 0) {
+      info(`pointing ${moved.join(', ')} back at ${hashTag}`);
+      await tagRemote(hashTag, moved, engine);
+    }
+    return { digest };
   }
-  return true;
-}
-
-async function localDigest(reference: string): Promise<string | undefined> {
-  const inspect = await runCommand('docker', ['image', 'inspect', '--format', '{{.Id}}', reference], {
-    stdio: 'pipe',
-    timeoutMs: 30_000,
-  });
-  return inspect.exitCode === 0 ? inspect.stdout.trim() : undefined;
+  const digest = await localImageId(hashTag, engine);
+  if (!digest) return undefined;
+  for (const tag of plan.tags) {
+    const tagged = await runCommand('docker', ['tag', hashTag, tag], { stdio: 'pipe', timeoutMs: 30_000, env: engineEnv(engine) });
+    if (tagged.exitCode !== 0) return undefined;
+  }
+  return { digest };
 }
 
 function writeImageMetadata(
@@ -131,6 +156,7 @@ function writeImageMetadata(
     buildArgs: redactBuildArgs(options.buildArgs),
     gitSha,
     taskHash: task.hash,
+    ...(options.engine && { engine: options.engine }),
   };
   writeJsonAtomically(file, metadata);
 }

@@ -32,13 +32,16 @@ function valuesOf(argv: string[], flag: string): string[] {
 }
 
 describe('planImage tags', () => {
-  it('tags <registry>/<project>:<kind>-<backend> and pushes when a registry is set', () => {
+  it('tags <registry>/<project>:<kind>-<backend> and pushes when a registry is set, with the task-hash tag beside it', () => {
     const result = plan({ registry: REGISTRY }, { taskHash: TASK_HASH });
     expect(result.tags).toEqual(['127.0.0.1:5000/ml/ml-service:prod-cu124']);
     expect(result.push).toBe(true);
-    expect(result.hashTag).toBeUndefined();
+    expect(result.hashTag).toBe('127.0.0.1:5000/ml/ml-service:prod-cu124-nx1234567890abcdef1234');
     expect(result.build.output).toEqual({ type: 'push' });
-    expect(valuesOf(result.argv, '--tag')).toEqual(['127.0.0.1:5000/ml/ml-service:prod-cu124']);
+    expect(valuesOf(result.argv, '--tag')).toEqual([
+      '127.0.0.1:5000/ml/ml-service:prod-cu124',
+      '127.0.0.1:5000/ml/ml-service:prod-cu124-nx1234567890abcdef1234',
+    ]);
     expect(result.argv).toContain('--push');
     expect(result.argv).not.toContain('--load');
   });
@@ -68,7 +71,7 @@ describe('planImage tags', () => {
 
     const pushed = plan({ push: true }, { taskHash: TASK_HASH });
     expect(pushed.push).toBe(true);
-    expect(pushed.hashTag).toBeUndefined();
+    expect(pushed.hashTag).toBe('ml-service:prod-cu124-nx1234567890abcdef1234');
     expect(pushed.build.output).toEqual({ type: 'push' });
   });
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { PluginError } from '../../core/errors';
 import { buildxBuildArgv, defaultProgress, registryCache, type BuildxBuild } from '../../docker/buildx-argv';
+import { repositoryOf } from '../../docker/image-ref';
 import type { ImageOptions } from './schema';
 
 export const DEFAULT_TAG_TEMPLATE = '{registry}/{project}:{kind}-{backend}';
@@ -28,8 +29,9 @@ export interface ImagePlan {
   push: boolean;
   tags: string[];
   /**
-   * Local images only: a tag naming the Nx task hash. When the engine already has it, the image for exactly
-   * these inputs exists and nothing is rebuilt; when it lost it, the image is rebuilt (never replayed from Nx's cache).
+   * A tag naming the Nx task hash, in the registry when pushing, else in the engine. When the registry (or the
+   * engine) already has it, the image of exactly these inputs exists and nothing is rebuilt; when it lost it, the
+   * image is rebuilt (the image target is never replayed from Nx's cache).
    */
   hashTag?: string;
 }
@@ -47,7 +49,8 @@ export function planImage(input: ImagePlanInput): ImagePlan {
     taskHash: input.taskHash,
   };
   const tags = (options.tags ?? [DEFAULT_TAG_TEMPLATE]).map((template) => renderTag(template, values));
-  const hashTag = !push && input.taskHash ? `${input.project}:${options.kind}-${options.backend}-nx${input.taskHash.slice(0, 20)}` : undefined;
+  const hashSuffix = input.taskHash && `${options.kind}-${options.backend}-nx${input.taskHash.slice(0, 20)}`;
+  const hashTag = hashSuffix && `${push ? repositoryOf(tags[0]) : input.project}:${hashSuffix}`;
   const cache =
     options.registry && !options.cacheFrom && !options.cacheTo
       ? registryCache(`${options.registry}/${input.project}:buildcache-${options.kind}-${options.backend}`)

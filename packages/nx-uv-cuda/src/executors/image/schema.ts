@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { buildArgsSchema } from '../../config/shared-schemas';
+import { buildArgsSchema, engineEndpointSchema } from '../../config/shared-schemas';
 
 export const imageExecutorSchema = z
   .object({
@@ -24,6 +24,8 @@ export const imageExecutorSchema = z
     labels: z.record(z.string(), z.string()).default({}),
     platforms: z.array(z.string().min(1)).optional(),
     builder: z.string().min(1).optional(),
+    /** The engine the build runs on (a docker context or DOCKER_HOST); unset: the default one. */
+    engine: engineEndpointSchema.optional(),
     cacheFrom: z.array(z.string().min(1)).optional(),
     cacheTo: z.array(z.string().min(1)).optional(),
     secrets: z.array(z.string().min(1)).default([]),

@@ -1,6 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { PluginError } from '../../core/errors';
 import { checkDaemon, containerState } from '../../docker/engine';
+import { engineEnv, isLocalEngine } from '../../docker/engine-endpoint';
 import { gpuAccessFor } from '../../docker/gpu-access';
 import { describeArgv } from '../../docker/redact';
 import { runCommand } from '../../process/run-command';
@@ -29,12 +30,13 @@ export default async function runContainerExecutor(options: RunExecutorOptions, 
 
 async function runContainer({ options, task, files, scope }: ExecutorRun<RunOptions>, projectRoot: string): Promise<void> {
   const { image, metadata } = await resolveRunImage(files, task, options.imageMetadata, options.image);
-  const daemon = await checkDaemon();
-  const gpu = gpuAccessFor(options.gpus, daemon);
+  const engine = metadata?.engine;
+  const daemon = await checkDaemon(engine);
+  const gpu = gpuAccessFor(options.gpus, daemon, isLocalEngine(engine, process.env));
   info(gpu.summary);
 
   const name = containerName(options, task.projectName, metadata?.backend, process.pid);
-  const existing = await containerState(name);
+  const existing = await containerState(name, engine);
   if (existing.exists) {
     throw new PluginError(
       'command',
@@ -55,8 +57,9 @@ async function runContainer({ options, task, files, scope }: ExecutorRun<RunOpti
   for (const { url, port } of publishedUrls(options.ports)) info(`${name} serves ${url} (container port ${port})`);
 
   // The watchdog first: from here on, however the executor ends, the container does not outlive it.
-  const watchdog = startWatchdog(name, STOP_GRACE_SECONDS, process.env);
-  const container = startDetached('docker', argv, { env: { ...process.env, ...options.env }, stdio: interactive ? 'inherit' : 'pipe' });
+  const dockerEnv = { ...process.env, ...engineEnv(engine) };
+  const watchdog = startWatchdog(name, STOP_GRACE_SECONDS, dockerEnv);
+  const container = startDetached('docker', argv, { env: { ...dockerEnv, ...options.env }, stdio: interactive ? 'inherit' : 'pipe' });
   const stopping: { why?: 'interrupted' | 'timed out'; done?: Promise<void> } = {};
   const stop = (why: 'interrupted' | 'timed out') => {
     if (stopping.why) return;
@@ -78,7 +81,7 @@ async function runContainer({ options, task, files, scope }: ExecutorRun<RunOpti
   }
   if (stopping.done) {
     await stopping.done;
-  } else if ((await containerState(name)).running) {
+  } else if ((await containerState(name, engine)).running) {
     // The client ended (it was killed) while its container runs on: stop that too, nothing is left behind.
     info(`the docker run client ended (${exitCode ?? 'killed'}) while ${name} runs: stopping it`);
     await stopAndWait(watchdog, Promise.resolve(exitCode));
@@ -86,8 +89,8 @@ async function runContainer({ options, task, files, scope }: ExecutorRun<RunOpti
   } else {
     watchdog.release();
   }
-  if (options.rm && (await containerState(name)).exists) {
-    await runCommand('docker', ['rm', '--force', name], { stdio: 'pipe', timeoutMs: 30_000 });
+  if (options.rm && (await containerState(name, engine)).exists) {
+    await runCommand('docker', ['rm', '--force', name], { stdio: 'pipe', timeoutMs: 30_000, env: engineEnv(engine) });
   }
 
   if (stopping.why === 'interrupted') {

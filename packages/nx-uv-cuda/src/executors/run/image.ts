@@ -1,6 +1,7 @@
 import { PluginError } from '../../core/errors';
 import type { FileSource } from '../../core/file-source';
-import { hasLocalImage } from '../../docker/engine';
+import { localImageId } from '../../docker/engine';
+import { describeEngine } from '../../docker/engine-endpoint';
 import { imageMetadataSchema, readTaskFile, type ImageMetadata } from '../../model/task-files';
 import type { TaskInfo } from '../shared/task';
 
@@ -27,10 +28,10 @@ export async function resolveRunImage(
     return { image: override, metadata };
   }
   const metadata = readTaskFile(files, imageMetadata, imageMetadataSchema, producer).data;
-  if (!metadata.pushed && !(await hasLocalImage(metadata.image))) {
+  if (!metadata.pushed && (await localImageId(metadata.image, metadata.engine)) === undefined) {
     throw new PluginError(
       'missing-input',
-      `${metadata.image} (from ${imageMetadata}) is no longer in the Docker engine (docker image inspect failed): run ${producer} again`,
+      `${metadata.image} (from ${imageMetadata}) is no longer in ${describeEngine(metadata.engine)} (docker image inspect failed): run ${producer} again`,
       { file: imageMetadata },
     );
   }

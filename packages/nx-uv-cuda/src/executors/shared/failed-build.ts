@@ -3,6 +3,7 @@ import type { BuildxBuild } from '../../docker/buildx-argv';
 import { debugCommands } from '../../docker/debug-commands';
 import type { DockerfileModel } from '../../docker/dockerfile-model';
 import { describeArgv } from '../../docker/redact';
+import { dockerCommand, engineEnv, type EngineEndpoint } from '../../docker/engine-endpoint';
 import { dockerSafeName } from '../../docker/safe-name';
 import { baseImagesOf, parentStage, resolveStageRef } from '../../docker/stage-graph';
 import type { InterruptScope } from '../../process/interruptible';
@@ -17,6 +18,8 @@ export interface FailedBuild {
   exitCode: number;
   model: DockerfileModel;
   backend: string;
+  /** The engine the build ran on. */
+  engine?: EngineEndpoint;
   /** Load the stage the failed one builds on, to open a shell in it (the `debugOnFailure` option). */
   loadParent: boolean;
   task: TaskInfo;
@@ -39,11 +42,12 @@ export async function failedBuild(failed: FailedBuild): Promise<never> {
   const baseImage = stage ? baseImagesOf(model, [stage], build.buildArgs)[0] : undefined;
   const commands = debugCommands(build, { parent: parentName, baseImage, tag });
   const what = debugged ?? 'the final stage';
-  info(`reproduce by hand: docker ${describeArgv(commands.reproduce)}`);
+  const docker = dockerCommand(failed.engine);
+  info(`reproduce by hand: ${docker} ${describeArgv(commands.reproduce)}`);
   if (commands.loadParent) {
     info(
-      `a shell in ${parentName}, the stage ${what} builds on: docker ${describeArgv(commands.loadParent)} && ` +
-        `docker ${describeArgv(commands.shell)}`,
+      `a shell in ${parentName}, the stage ${what} builds on: ${docker} ${describeArgv(commands.loadParent)} && ` +
+        `${docker} ${describeArgv(commands.shell)}`,
     );
     if (failed.loadParent) {
       info(`loading ${parentName} as ${tag} (debugOnFailure)`);
@@ -51,15 +55,16 @@ export async function failedBuild(failed: FailedBuild): Promise<never> {
         cwd: failed.task.workspaceRoot,
         stdio: 'inherit',
         signal: failed.scope.signal,
+        env: engineEnv(failed.engine),
       });
       info(
         load.exitCode === 0
-          ? `${parentName} is loaded: docker ${describeArgv(commands.shell)}`
+          ? `${parentName} is loaded: ${docker} ${describeArgv(commands.shell)}`
           : `${parentName} did not build either (exit ${load.exitCode}): the failure is earlier, see above`,
       );
     }
   } else {
-    info(`${what} builds FROM an image, not a stage: a shell in it: docker ${describeArgv(commands.shell)}`);
+    info(`${what} builds FROM an image, not a stage: a shell in it: ${docker} ${describeArgv(commands.shell)}`);
   }
   throw new PluginError('command', `docker buildx build failed (exit ${failed.exitCode}): see docker's output above`);
 }

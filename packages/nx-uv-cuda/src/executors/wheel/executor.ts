@@ -5,7 +5,9 @@ import { PluginError } from '../../core/errors';
 import type { FileSource } from '../../core/file-source';
 import type { DockerfileModel } from '../../docker/dockerfile-model';
 import { checkEngine, registryHost } from '../../docker/engine';
+import { describeEngine, engineEnv } from '../../docker/engine-endpoint';
 import { describeArgv } from '../../docker/redact';
+import { remoteDigest } from '../../docker/registry-image';
 import { digest } from '../../keys/build-keys';
 import { loadDockerfile } from '../../model/dockerfile';
 import { requireStage } from '../../model/stages';
@@ -18,7 +20,7 @@ import { replaceFolder } from '../shared/files';
 import { info } from '../shared/log';
 import { runExecutor } from '../shared/run-executor';
 import type { TaskInfo } from '../shared/task';
-import { pullWheels, pushWheels, registryHas } from './registry-wheels';
+import { pullWheels, pushWheels } from './registry-wheels';
 import { wheelExecutorSchema, type WheelOptions } from './schema';
 import { planWheel } from './wheel-plan';
 import { LocalWheelStore, registryWheelReference } from './wheel-store';
@@ -54,6 +56,7 @@ export default runExecutor(
     await checkEngine({
       features: [],
       builder: options.builder,
+      engine: options.engine,
       pushTo: registryReference ? registryHost(registryReference) : undefined,
     });
 
@@ -66,10 +69,10 @@ export default runExecutor(
       info(`wheel key ${key!.slice(0, 16)}… is in the local wheel store: not compiled again`);
       return finish(options, stored, readyDir, output, scope);
     }
-    if (registryReference && (await registryHas(registryReference))) {
+    if (registryReference && (await remoteDigest(registryReference, options.engine))) {
       info(`wheel key ${key!.slice(0, 16)}… is in the registry (${registryReference}): not compiled again`);
       const pulled = scope.temporary(mkdtempSync(`${output}.pull-`));
-      if (!(await pullWheels(registryReference, pulled, scope))) {
+      if (!(await pullWheels(registryReference, pulled, scope, options.engine))) {
         throw new PluginError('command', `could not fetch ${registryReference}`);
       }
       const wheels = wheelsIn(pulled);
@@ -83,7 +86,7 @@ export default runExecutor(
     finish(options, wheels, readyDir, output, scope);
     if (registryReference) {
       info(`sharing the wheel through the registry as ${registryReference}`);
-      if (!(await pushWheels(registryReference, output, scope))) {
+      if (!(await pushWheels(registryReference, output, scope, options.engine))) {
         throw new PluginError('command', `could not push ${registryReference}`);
       }
     }
@@ -112,8 +115,13 @@ async function compile(
     env: process.env,
     stderrIsTty: Boolean(process.stderr.isTTY),
   });
-  info(`docker ${describeArgv(argv)}`);
-  const build = await runCommand('docker', argv, { cwd: task.workspaceRoot, stdio: 'inherit', signal: scope.signal });
+  info(`compiling ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(argv)}`);
+  const build = await runCommand('docker', argv, {
+    cwd: task.workspaceRoot,
+    stdio: 'inherit',
+    signal: scope.signal,
+    env: engineEnv(options.engine),
+  });
   if (build.interrupted) throw new PluginError('interrupted', 'wheel build interrupted: nothing was written');
   if (build.exitCode !== 0) {
     await failedBuild({
@@ -122,6 +130,7 @@ async function compile(
       exitCode: build.exitCode,
       model,
       backend: options.backend,
+      engine: options.engine,
       loadParent: options.debugOnFailure,
       task,
       scope,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { buildArgsSchema } from '../../config/shared-schemas';
+import { buildArgsSchema, engineEndpointSchema } from '../../config/shared-schemas';
 
 export const wheelExecutorSchema = z
   .object({
@@ -26,6 +26,8 @@ export const wheelExecutorSchema = z
     nvccThreads: z.number().int().positive().optional(),
     cudaArchs: z.string().min(1).optional(),
     builder: z.string().min(1).optional(),
+    /** The engine the build runs on (a docker context or DOCKER_HOST); unset: the default one. */
+    engine: engineEndpointSchema.optional(),
     platforms: z.array(z.string().min(1)).optional(),
     cacheFrom: z.array(z.string().min(1)).optional(),
     cacheTo: z.array(z.string().min(1)).optional(),
