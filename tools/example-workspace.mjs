@@ -66,8 +66,8 @@ export function createExampleWorkspace({ fixture, installDir, pluginOptions = {}
         $schema: './node_modules/nx/schemas/nx-schema.json',
         plugins: [{ plugin: 'nx-uv-cuda', options: pluginOptions }],
         defaultBase: 'main',
-        // One build at a time: a 2-core machine gains nothing from parallel BuildKit solves, and
-        // concurrent builds sharing layers can race in the containerd image store of Docker 26.
+        // One task at a time unless a test asks for more (--parallel): task outputs and timings stay in order.
+        // Parallel runs are safe (e2e/parallel.e2e.ts) and measured in tools/bench/fleet.mjs.
         parallel: 1,
       },
       null,

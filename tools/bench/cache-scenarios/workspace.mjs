@@ -188,9 +188,9 @@ export function nxEnv(extra = {}) {
   return { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', FORCE_COLOR: '0', ...extra };
 }
 
-/** `nx run-many -t image` with every task's output in order (static style, one task at a time). */
-export function runImages(ws, { logFile, env = {} }) {
-  return runLogged(process.execPath, [nxBin(ws.root), 'run-many', '-t', 'image', '--output-style=static', '--parallel=1'], {
+/** `nx run-many -t image` with every task's output in order (static style; one task at a time unless `parallel`). */
+export function runImages(ws, { logFile, env = {}, parallel = 1 }) {
+  return runLogged(process.execPath, [nxBin(ws.root), 'run-many', '-t', 'image', '--output-style=static', `--parallel=${parallel}`], {
     cwd: ws.root,
     env: nxEnv(env),
     timeoutMs: NX_RUN_TIMEOUT_MS,

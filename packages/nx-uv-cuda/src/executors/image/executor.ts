@@ -18,6 +18,7 @@ import { readBuildxDigest } from '../shared/buildx-metadata';
 import { writeJsonAtomically } from '../shared/files';
 import { readGitFacts } from '../shared/git';
 import { info } from '../shared/log';
+import { runBuild } from '../shared/run-build';
 import { runExecutor } from '../shared/run-executor';
 import type { TaskInfo } from '../shared/task';
 import { planImage, type ImagePlan } from './image-plan';
@@ -60,11 +61,12 @@ export default runExecutor(
     }
 
     info(`building ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(plan.argv)}`);
-    const build = await runCommand('docker', plan.argv, {
+    const build = await runBuild(plan.argv, {
       cwd: task.workspaceRoot,
-      stdio: 'inherit',
-      signal: scope.signal,
       env: engineEnv(options.engine),
+      scope,
+      progress: plan.build.progress,
+      what: task.id,
     });
     if (build.interrupted) throw new PluginError('interrupted', 'build interrupted: nothing was written');
     if (build.exitCode !== 0) {

@@ -12,12 +12,12 @@ import { digest } from '../../keys/build-keys';
 import { loadDockerfile } from '../../model/dockerfile';
 import { requireStage } from '../../model/stages';
 import type { InterruptScope } from '../../process/interruptible';
-import { runCommand } from '../../process/run-command';
 import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
 import { requirePublishedBaseImages } from '../shared/base-images';
 import { failedBuild } from '../shared/failed-build';
 import { replaceFolder } from '../shared/files';
 import { info } from '../shared/log';
+import { runBuild } from '../shared/run-build';
 import { runExecutor } from '../shared/run-executor';
 import type { TaskInfo } from '../shared/task';
 import { pullWheels, pushWheels } from './registry-wheels';
@@ -116,11 +116,12 @@ async function compile(
     stderrIsTty: Boolean(process.stderr.isTTY),
   });
   info(`compiling ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(argv)}`);
-  const build = await runCommand('docker', argv, {
+  const build = await runBuild(argv, {
     cwd: task.workspaceRoot,
-    stdio: 'inherit',
-    signal: scope.signal,
     env: engineEnv(options.engine),
+    scope,
+    progress: plannedBuild.progress,
+    what: task.id,
   });
   if (build.interrupted) throw new PluginError('interrupted', 'wheel build interrupted: nothing was written');
   if (build.exitCode !== 0) {
