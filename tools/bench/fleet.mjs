@@ -31,6 +31,7 @@ Options:
   --compile-seconds N  how long the flash-attn stand-in compiles (default 20)
   --parallel N         the parallel run to compare with --parallel=1 (default 3)
   --json FILE          also write the measurements as JSON
+  --parts LIST         which parts to run: machines,parallel (default both)
   --keep               keep the workspaces (printed) and the nginx data
   -h, --help           show this help`;
 
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
   options: {
     'compile-seconds': { type: 'string', default: '20' },
     parallel: { type: 'string', default: '3' },
+    parts: { type: 'string', default: 'machines,parallel' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -49,6 +51,7 @@ if (args.help) {
 }
 
 const compileSeconds = Number.parseInt(args['compile-seconds'], 10);
+const parts = new Set(args.parts.split(',').map((part) => part.trim()));
 const parallel = Number.parseInt(args.parallel, 10);
 const runId = `fleet-${Date.now().toString(36)}`;
 const REGISTRY_HOST = '127.0.0.1:5000';
@@ -74,45 +77,8 @@ async function main() {
   const remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: token };
   const result = { runId, cpus: cpus().length, compileSeconds, parallel, machines: {}, parallelRuns: {} };
   try {
-    const namespace = `${runId}/ws`;
-    const a = createScenarioWorkspace({ installDir, variant: 'plugin', registry: `${REGISTRY_HOST}/${namespace}`, compileSeconds, cacheNamespace: runId });
-    log(`machine A: ${a.root}`);
-    const measure = async (name, ws, env) => {
-      const run = summarizeNxRun(await runImages(ws, { logFile: join(WORK_DIR, `${name}.log`), env: { ...ownCaches(ws.root), ...env } }));
-      const reused = reusedImages(run);
-      result.machines[name] = { ...run, reusedImages: reused, tagDrift: await tagDrift(ws.root) };
-      log(`${name.padEnd(9)} ${run.wall.toFixed(1).padStart(6)} s  compiles ${run.compiles}  image builds ${run.ran.filter(isImage).length}  images reused ${reused}${run.failure ? `  FAILED\n${run.failure}` : ''}`);
-      return result.machines[name];
-    };
-    const baseline = await measure('A', a, remote);
-    await measure('remote', cloneWorkspace(a, join(WORK_DIR, 'machine-b')), remote);
-    await measure('registry', cloneWorkspace(a, join(WORK_DIR, 'machine-c')), {});
-    log(`wiping ${REGISTRY_HOST}/${namespace}: ${await wipeNamespace(namespace)} manifests deleted`);
-    const wiped = await measure('wiped', cloneWorkspace(a, join(WORK_DIR, 'machine-d')), remote);
-    // Every image must be rebuilt after the wipe: one the run calls built without building it is a false hit.
-    wiped.falseHits = result.machines.A.ran.filter(isImage).filter((task) => !wiped.ran.includes(task));
-    for (const name of ['remote', 'registry', 'wiped']) result.machines[name].wallRatio = result.machines[name].wall / baseline.wall;
-
-    for (const width of [1, parallel]) {
-      const ws = createScenarioWorkspace({
-        installDir,
-        variant: 'plugin',
-        registry: `${REGISTRY_HOST}/${runId}/p${width}`,
-        compileSeconds,
-        cacheNamespace: `${runId}-p${width}`,
-      });
-      const run = summarizeNxRun(
-        await runImages(ws, { logFile: join(WORK_DIR, `parallel-${width}.log`), env: ownCaches(ws.root), parallel: width }),
-      );
-      result.parallelRuns[width] = run;
-      log(`--parallel=${width}  ${run.wall.toFixed(1).padStart(6)} s  compiles ${run.compiles}${run.failure ? `  FAILED\n${run.failure}` : ''}`);
-    }
-    result.parallelSpeedup = result.parallelRuns[1].wall / result.parallelRuns[parallel].wall;
-    log(`speed-up of --parallel=${parallel} over --parallel=1: ${result.parallelSpeedup.toFixed(2)}x`);
-    for (const name of ['remote', 'registry', 'wiped']) {
-      const run = result.machines[name];
-      log(`${name}: ${(run.wallRatio * 100).toFixed(0)}% of A's wall time, ${run.compiles} of A's ${baseline.compiles} compiles${run.falseHits ? `, false hits ${run.falseHits.length}` : ''}`);
-    }
+    if (parts.has('machines')) await machines(installDir, remote, result);
+    if (parts.has('parallel')) await parallelRuns(installDir, result);
     if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     execFileSync('bash', [SERVE, 'stop', '--data-dir', cacheData], { stdio: 'pipe', timeout: 60_000 });
@@ -120,6 +86,52 @@ async function main() {
     else rmSync(WORK_DIR, { recursive: true, force: true });
     rmSync(installDir, { recursive: true, force: true });
   }
+}
+
+/** Machine A builds; B (remote cache), C (registry alone) and D (after a registry wipe) follow with cold caches. */
+async function machines(installDir, remote, result) {
+  const namespace = `${runId}/ws`;
+  const a = createScenarioWorkspace({ installDir, variant: 'plugin', registry: `${REGISTRY_HOST}/${namespace}`, compileSeconds, cacheNamespace: runId });
+  log(`machine A: ${a.root}`);
+  const measure = async (name, ws, env) => {
+    const run = summarizeNxRun(await runImages(ws, { logFile: join(WORK_DIR, `${name}.log`), env: { ...ownCaches(ws.root), ...env } }));
+    const reused = reusedImages(run);
+    result.machines[name] = { ...run, reusedImages: reused, tagDrift: await tagDrift(ws.root) };
+    log(`${name.padEnd(9)} ${run.wall.toFixed(1).padStart(6)} s  compiles ${run.compiles}  image builds ${run.ran.filter(isImage).length}  images reused ${reused}${run.failure ? `  FAILED\n${run.failure}` : ''}`);
+    return result.machines[name];
+  };
+  const baseline = await measure('A', a, remote);
+  await measure('remote', cloneWorkspace(a, join(WORK_DIR, 'machine-b')), remote);
+  await measure('registry', cloneWorkspace(a, join(WORK_DIR, 'machine-c')), {});
+  log(`wiping ${REGISTRY_HOST}/${namespace}: ${await wipeNamespace(namespace)} manifests deleted`);
+  const wiped = await measure('wiped', cloneWorkspace(a, join(WORK_DIR, 'machine-d')), remote);
+  // Every image must be rebuilt after the wipe: one the run calls built without building it is a false hit.
+  wiped.falseHits = result.machines.A.ran.filter(isImage).filter((task) => !wiped.ran.includes(task));
+  for (const name of ['remote', 'registry', 'wiped']) result.machines[name].wallRatio = result.machines[name].wall / baseline.wall;
+  for (const name of ['remote', 'registry', 'wiped']) {
+    const run = result.machines[name];
+    log(`${name}: ${(run.wallRatio * 100).toFixed(0)}% of A's wall time, ${run.compiles} of A's ${baseline.compiles} compiles${run.falseHits ? `, false hits ${run.falseHits.length}` : ''}`);
+  }
+}
+
+/** Two fresh workspaces, each with a BuildKit cache namespace of its own, built cold with --parallel=1 and =N. */
+async function parallelRuns(installDir, result) {
+  for (const width of [1, parallel]) {
+    const ws = createScenarioWorkspace({
+      installDir,
+      variant: 'plugin',
+      registry: `${REGISTRY_HOST}/${runId}/p${width}`,
+      compileSeconds,
+      cacheNamespace: `${runId}-p${width}`,
+    });
+    const run = summarizeNxRun(
+      await runImages(ws, { logFile: join(WORK_DIR, `parallel-${width}.log`), env: ownCaches(ws.root), parallel: width }),
+    );
+    result.parallelRuns[width] = run;
+    log(`--parallel=${width}  ${run.wall.toFixed(1).padStart(6)} s  compiles ${run.compiles}${run.failure ? `  FAILED\n${run.failure}` : ''}`);
+  }
+  result.parallelSpeedup = result.parallelRuns[1].wall / result.parallelRuns[parallel].wall;
+  log(`speed-up of --parallel=${parallel} over --parallel=1: ${result.parallelSpeedup.toFixed(2)}x`);
 }
 
 const isImage = (task) => /:image-(dev|prod)-/.test(task);
