@@ -20,8 +20,8 @@ DEBIAN_MIRROR="${NX_UV_CUDA_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 ENGINE_SUITE="${NX_UV_CUDA_ENGINE_SUITE:-trixie}"
 ENGINE_PACKAGES=(docker.io containerd docker-buildx)
 # Installed from the host's own archive; bookworm's runc must be the one dockerd
-# runs (trixie's runc needs glibc 2.38).
-HOST_ENGINE_PACKAGES=(runc iptables tini)
+# runs (trixie's runc needs glibc 2.38). iproute2: tools/docker/second-engine.sh makes its bridge with `ip`.
+HOST_ENGINE_PACKAGES=(runc iptables tini iproute2)
 DAEMON_JSON=/etc/docker/daemon.json
 CLI_PLUGIN_DIR=/usr/libexec/docker/cli-plugins
 
