@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { engineEndpointSchema } from '../config/shared-schemas';
 import { PluginError } from '../core/errors';
 import type { FileSource } from '../core/file-source';
 import { formatZodIssues } from '../core/zod-message';
@@ -40,7 +41,7 @@ export const imageMetadataSchema = z.object({
   gitSha: z.string().optional(),
   taskHash: z.string().optional(),
   /** The engine that built it: a loaded image lives there, and smoke and run targets run there. */
-  engine: z.object({ context: z.string().optional(), host: z.string().optional() }).optional(),
+  engine: engineEndpointSchema.optional(),
 });
 
 export type LockSliceFile = z.output<typeof lockSliceFileSchema>;
