@@ -1,5 +1,6 @@
 import { readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +134,9 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
   });
 
   it('takes the wheel from the registry in a second clone with a cold Nx cache: no compile', async () => {
+    // buildx 0.13 leaves a /tmp/dockerfileNNNN folder behind for a Dockerfile on stdin: the plugin writes its own.
+    const stdinDockerfiles = () => readdirSync(tmpdir()).filter((name) => /^dockerfile\d+$/.test(name)).sort();
+    const leftBefore = stdinDockerfiles();
     const clone = disposeLater(join(ws.root, '..', `${NAMESPACE}-clone`));
     execFileSync('git', ['clone', '-q', ws.root, clone], { timeout: 60_000 });
     symlinkSync(join(ws.root, 'node_modules'), join(clone, 'node_modules'), 'dir');
@@ -150,6 +154,7 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
     expect(readdirSync(join(clone, 'dist/services/ml-service/wheels/cu124'))).toEqual(
       readdirSync(join(ws.root, 'dist/services/ml-service/wheels/cu124')),
     );
+    expect(stdinDockerfiles()).toEqual(leftBefore);
   });
 
   describe('bad input fails clearly and leaves the registry and dist/ as they were', () => {

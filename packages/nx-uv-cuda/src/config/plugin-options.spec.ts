@@ -167,3 +167,32 @@ describe('renamed stage options', () => {
     );
   });
 });
+
+describe('the registry option', () => {
+  const problem = (registry: string) => {
+    try {
+      normalizePluginOptions({ registry });
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it('refuses credentials, pointing to docker login, and never repeats them', () => {
+    const message = problem('ci-bot:s3cret-token@registry.example.com/ml');
+    expect(message).toMatch(/registry.*must not hold credentials.*docker login/);
+    expect(message).not.toContain('s3cret-token');
+    expect(message).not.toContain('ci-bot');
+  });
+
+  it('refuses a scheme and an uppercase namespace before any build', () => {
+    expect(problem('https://registry.example.com/ml')).toMatch(/without a scheme/);
+    expect(problem('127.0.0.1:5000/ML')).toMatch(/lowercase namespace/);
+  });
+
+  it('takes a host, a port and a namespace', () => {
+    expect(problem('127.0.0.1:5000/ml')).toBeUndefined();
+    expect(problem('registry.example.com')).toBeUndefined();
+    expect(problem('ghcr.io/acme/ml-images')).toBeUndefined();
+  });
+});

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PluginError } from '../core/errors';
 import { formatZodIssues } from '../core/zod-message';
 import { applyRenames } from './renamed-options';
-import { buildArgsSchema, backendNameSchema, buildersSchema, type BuildersOption } from './shared-schemas';
+import { buildArgsSchema, backendNameSchema, buildersSchema, registrySchema, type BuildersOption } from './shared-schemas';
 
 /** Names of every inferred target; `<prefix>-<backend>` targets take the prefix from here. */
 export const targetNamesSchema = z
@@ -58,7 +58,7 @@ export const pluginOptionsSchema = z
     stages: stageNamesSchema.partial().optional(),
     targetNames: targetNamesSchema.partial().optional(),
     /** Registry to push images and caches to, e.g. `127.0.0.1:5000/ml`; unset: images are loaded locally. */
-    registry: z.string().min(1).optional(),
+    registry: registrySchema.optional(),
     /** The Python package the wheel targets compile. */
     wheelPackage: z.string().min(1).optional(),
     /** Packages besides torch and the wheel's own that its build reads: their lock entries are part of the wheel key. */

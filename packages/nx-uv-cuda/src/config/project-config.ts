@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backendNameSchema, buildArgsSchema, buildersSchema } from './shared-schemas';
+import { backendNameSchema, buildArgsSchema, buildersSchema, registrySchema } from './shared-schemas';
 import type { BackendsOption, StageNames } from './plugin-options';
 
 /**
@@ -36,7 +36,7 @@ export const projectConfigSchema = z
         wheelExport: stages['wheel-export'],
       }))
       .optional(),
-    registry: z.string().min(1).optional(),
+    registry: registrySchema.optional(),
     'wheel-package': z.string().min(1).optional(),
     'wheel-build-requirements': z.array(z.string().min(1)).optional(),
     'smoke-command': z.array(z.string()).min(1).optional(),

@@ -47,3 +47,21 @@ export const buildersSchema = placementsByKindSchema
 
 export type Placement = z.output<typeof placementSchema>;
 export type BuildersOption = z.output<typeof buildersSchema>;
+
+/**
+ * A registry and namespace images are pushed to: `host[:port][/path]`, as in an image reference (lowercase path).
+ * Credentials in it would reach errors, logs and Nx's stored terminal output: they are refused, and the message
+ * never repeats them.
+ */
+export const registrySchema = z
+  .string()
+  .min(1)
+  .refine((registry) => !registry.includes('@'), {
+    message: 'a registry must not hold credentials (user:password@): log in with docker login <host> instead',
+  })
+  .refine((registry) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(registry), {
+    message: 'expected host[:port]/namespace without a scheme, like registry.example.com/ml or 127.0.0.1:5000/ml',
+  })
+  .refine((registry) => /^[a-zA-Z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(registry), {
+    message: 'expected host[:port]/namespace with a lowercase namespace (Docker image references), like registry.example.com/ml',
+  });

@@ -420,6 +420,9 @@ describe('inferTargets: naming', () => {
         'and the server image of services/ml/docker/gpu/Dockerfile for cu128; rename one with the targetNames option (nx.json) ' +
         'or set stages / dockerfile in [tool.nx-uv-cuda]',
     );
+    expect(() => targetsOf({ targetNames: targetNamesSchema.parse({ wheel: 'image' }) })).toThrow(
+      /two targets would be named "image": the aggregate "Build every image" and the aggregate "Compile the flash-attn wheel of every backend"/,
+    );
     expect(() => targetsOf({ targetNames: targetNamesSchema.parse({ keys: 'image-dev' }) })).toThrow(
       /two targets would be named "image-dev-cu124": the keys of .* for cu124 and the dev image of .* for cu124/,
     );

@@ -79,7 +79,7 @@ export function inferTargets(project: ProjectModel): InferredTargets {
     }
     return buildTargets(project, dockerfile, backend, targets, explanation);
   });
-  for (const [name, target] of Object.entries(aggregateTargets(project, sets))) targets.add(name, target, 'an aggregate target');
+  addAggregateTargets(project, sets, targets);
   for (const [name, group] of targets.groups) (targetGroups[group] ??= []).push(name);
   return { targets: targets.all, targetGroups, hasImages: sets.some((set) => set.images.length > 0), explanation };
 }
@@ -417,25 +417,25 @@ function buildTargets(
   return { backend, images, wheelTarget, smokeTarget };
 }
 
-function aggregateTargets(project: ProjectModel, sets: BuildTargetSet[]): Record<string, TargetConfiguration> {
+/** The aggregates (`image`, `image-dev`, `wheel-flash-attn`, ...); one named like another target is refused. */
+function addAggregateTargets(project: ProjectModel, sets: BuildTargetSet[], targets: TargetSet): void {
   const names = project.targetNames;
   const collect = (pick: (set: BuildTargetSet) => Array<string | undefined>) => sets.flatMap(pick).filter(isDefined);
   const ofKind = (kind: ImageStage['kind']) => (set: BuildTargetSet) =>
     set.images.filter(({ image }) => image.kind === kind).map(({ name }) => name);
-  const aggregates: Record<string, TargetConfiguration> = {};
   const add = (name: string, dependsOn: string[], description: string) => {
-    if (dependsOn.length > 0) aggregates[name] = { executor: 'nx:noop', dependsOn, metadata: metadata(description) };
+    if (dependsOn.length === 0) return;
+    targets.add(name, { executor: 'nx:noop', dependsOn, metadata: metadata(description) }, `the aggregate "${description}"`);
   };
   add(names.imageDev, collect(ofKind('dev')), 'Build the dev images of every backend');
   add(names.imageProd, collect(ofKind('prod')), 'Build the prod images of every backend');
   add(
     names.image,
-    [...[names.imageDev, names.imageProd].filter((name) => name in aggregates), ...collect(ofKind('image'))],
+    [...[names.imageDev, names.imageProd].filter((name) => name in targets.all), ...collect(ofKind('image'))],
     'Build every image',
   );
   add(names.wheel, collect((set) => [set.wheelTarget]), `Compile the ${project.wheelPackage} wheel of every backend`);
   add(names.smoke, collect((set) => [set.smokeTarget]), 'Smoke-test the prod image of every backend');
-  return aggregates;
 }
 
 type HelpExample = { options?: Record<string, unknown>; args?: string[] };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { buildArgsSchema, engineEndpointSchema } from '../../config/shared-schemas';
+import { buildArgsSchema, engineEndpointSchema, registrySchema } from '../../config/shared-schemas';
 
 export const imageExecutorSchema = z
   .object({
@@ -18,7 +18,7 @@ export const imageExecutorSchema = z
     wheelsContext: z.string().min(1).optional(),
     wheelsDir: z.string().min(1).optional(),
     metadataFile: z.string().min(1),
-    registry: z.string().min(1).optional(),
+    registry: registrySchema.optional(),
     /** Tag templates: {registry} {project} {kind} {backend} {gitSha} {taskHash}. */
     tags: z.array(z.string().min(1)).optional(),
     labels: z.record(z.string(), z.string()).default({}),

@@ -9,7 +9,6 @@ export const SNAPSHOT_RACE_RETRIES = 2;
 export interface BuildRun {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  input?: string;
   scope: InterruptScope;
   /** buildx's progress mode: with `tty` buildx wants the terminal itself, so its error cannot be read. */
   progress?: string;
@@ -27,7 +26,6 @@ export async function runBuild(argv: string[], run: BuildRun): Promise<CommandRe
     const result = await runCommand('docker', argv, {
       cwd: run.cwd,
       env: run.env,
-      input: run.input,
       stdio: 'inherit',
       keepStderr: run.progress !== 'tty',
       signal: run.scope.signal,

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineEnv, type EngineEndpoint } from '../../docker/engine-endpoint';
@@ -9,8 +9,8 @@ import { runBuild } from '../shared/run-build';
 export async function pullWheels(reference: string, dest: string, scope: InterruptScope, engine?: EngineEndpoint): Promise<boolean> {
   const emptyContext = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-context-')));
   const run = await runBuild(
-    ['buildx', 'build', '--file', '-', '--progress', 'plain', '--output', `type=local,dest=${dest}`, emptyContext],
-    { input: `FROM ${reference}\n`, scope, env: engineEnv(engine), what: `the pull of ${reference}` },
+    ['buildx', 'build', '--file', dockerfileOf(`FROM ${reference}\n`, scope), '--progress', 'plain', '--output', `type=local,dest=${dest}`, emptyContext],
+    { scope, env: engineEnv(engine), what: `the pull of ${reference}` },
   );
   return run.exitCode === 0;
 }
@@ -19,10 +19,21 @@ export async function pullWheels(reference: string, dest: string, scope: Interru
 export async function pushWheels(reference: string, wheelsDir: string, scope: InterruptScope, engine?: EngineEndpoint): Promise<boolean> {
   const run = await runBuild(
     [
-      'buildx', 'build', '--file', '-', '--progress', 'plain', '--provenance=false',
+      'buildx', 'build', '--file', dockerfileOf('FROM scratch\nCOPY *.whl /\n', scope), '--progress', 'plain', '--provenance=false',
       '--output', `type=image,name=${reference},push=true`, wheelsDir,
     ],
-    { input: 'FROM scratch\nCOPY *.whl /\n', scope, env: engineEnv(engine), what: `the push of ${reference}` },
+    { scope, env: engineEnv(engine), what: `the push of ${reference}` },
   );
   return run.exitCode === 0;
+}
+
+/**
+ * A Dockerfile of ours in a temporary folder that the scope removes. Not `--file -`: buildx 0.13 writes a stdin
+ * Dockerfile to a /tmp/dockerfileNNNN folder and leaves it there.
+ */
+function dockerfileOf(text: string, scope: InterruptScope): string {
+  const dir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-dockerfile-')));
+  const file = join(dir, 'Dockerfile');
+  writeFileSync(file, text);
+  return file;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { buildArgsSchema, engineEndpointSchema } from '../../config/shared-schemas';
+import { buildArgsSchema, engineEndpointSchema, registrySchema } from '../../config/shared-schemas';
 
 export const wheelExecutorSchema = z
   .object({
@@ -20,7 +20,7 @@ export const wheelExecutorSchema = z
     /** Extra build args, over those of the build-args file. */
     buildArgs: buildArgsSchema.default({}),
     outputPath: z.string().min(1),
-    registry: z.string().min(1).optional(),
+    registry: registrySchema.optional(),
     /** flash-attn's build knobs, passed as build args. MAX_JOBS and NVCC_THREADS change speed, not the wheel. */
     maxJobs: z.number().int().positive().optional(),
     nvccThreads: z.number().int().positive().optional(),
