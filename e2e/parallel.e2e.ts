@@ -21,16 +21,17 @@ const TAG = `nx-uv-cuda-race-${Date.now().toString(36)}:x`;
 let churn: ChildProcess | undefined;
 const lease = `nx-uv-cuda-e2e-gc-${process.pid}`;
 
-/** Runs containerd's GC over and over, as other builds ending would, until stopped. */
+/** Runs containerd's GC over and over, back to back (two loops), as other builds ending would, until stopped. */
 function startGcChurn(): void {
-  const loop = `while :; do "$0" "$@" leases create --id ${lease} >/dev/null 2>&1; "$0" "$@" leases delete --sync ${lease} >/dev/null 2>&1; sleep 0.05; done`;
-  churn = spawn('sh', ['-c', loop, CTR, ...CONTAINERD], { stdio: 'ignore', detached: true });
+  const loop = (id: string) => `while :; do "$0" "$@" leases create --id ${id} >/dev/null 2>&1; "$0" "$@" leases delete --sync ${id} >/dev/null 2>&1; done`;
+  const both = `(${loop(`${lease}-a`)}) & (${loop(`${lease}-b`)}) & wait`;
+  churn = spawn('sh', ['-c', both, CTR, ...CONTAINERD], { stdio: 'ignore', detached: true });
 }
 
 function stopGcChurn(): void {
   if (churn?.pid) process.kill(-churn.pid, 'SIGKILL');
   churn = undefined;
-  spawnSync(CTR, [...CONTAINERD, 'leases', 'delete', lease], { stdio: 'ignore', timeout: 30_000 });
+  for (const id of [`${lease}-a`, `${lease}-b`]) spawnSync(CTR, [...CONTAINERD, 'leases', 'delete', id], { stdio: 'ignore', timeout: 30_000 });
 }
 
 afterEach(stopGcChurn);
@@ -56,13 +57,19 @@ describe('parallel builds and the containerd image store', () => {
         { encoding: 'utf8', timeout: 300_000 },
       );
     expect(build(0).status).toBe(0);
+    // The GC loop needs the engine's own containerd: say so if it cannot reach it, rather than "no race".
+    const ctr = spawnSync(CTR, [...CONTAINERD, 'leases', 'ls'], { encoding: 'utf8', timeout: 30_000 });
+    expect(ctr.status, `${CTR} cannot reach the engine's containerd: ${ctr.stderr}`).toBe(0);
     startGcChurn();
     let lost: ReturnType<typeof build> | undefined;
-    for (let nonce = 1; nonce <= 20 && !lost; nonce += 1) {
-      const result = build(nonce);
+    let tries = 0;
+    while (tries < 60 && !lost) {
+      tries += 1;
+      const result = build(tries);
       if (result.status !== 0) lost = result;
     }
-    expect(lost, 'no build lost the race in 20 tries').toBeDefined();
+    console.log(`plain docker buildx under GC pressure: a rebuild under the same tag lost the race at try ${tries}`);
+    expect(lost, `no build lost the race in ${tries} tries`).toBeDefined();
     expect(snapshotRace(lost!.stderr), lost!.stderr.slice(-2000)).toBeDefined();
     stopGcChurn();
     // The same build run again passes: its layers are cached, it only unpacks.

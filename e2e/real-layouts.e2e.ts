@@ -108,7 +108,7 @@ describe('existing repository layouts, zero configuration', () => {
     // The cpu image's inputs did not change: the engine's image is reused, not rebuilt (run alone to see its output).
     const cpu = await ws.nx(['run', 'speech:image-server-cpu']);
     expect(cpu.exitCode, cpu.all).toBe(0);
-    expect(cpu.all).toMatch(/speech:server-cpu-nx\w+ is already in the engine: built from these exact inputs, not rebuilt/);
+    expect(cpu.all).toMatch(/speech:server-cpu-nx\w+ is already in the default engine: built from these exact inputs, not rebuilt/);
     const dry = await ws.nx(['run', 'speech:image-server-cu128', '--excludeTaskDependencies', '--dryRun']);
     expect(dry.all).toMatch(/docker buildx build [^\n]*--target server[^\n]*--build-arg LOCK_FILE=uv-cu128\.lock/);
   });

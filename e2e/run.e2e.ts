@@ -135,7 +135,7 @@ describe('nx-uv-cuda:run', () => {
     docker(['image', 'rm', '--force', 'speech:dev-cpu']);
     const gone = await ws.nx(['run', 'speech:try-dev-cpu']);
     expect(gone.exitCode).not.toBe(0);
-    expect(gone.all).toMatch(/speech:dev-cpu \(from dist\/services\/speech\/images\/dev-cpu\.json\) is no longer in the Docker engine/);
+    expect(gone.all).toMatch(/speech:dev-cpu \(from dist\/services\/speech\/images\/dev-cpu\.json\) is no longer in the default engine/);
     expect(gone.all).toContain('run `nx run speech:image-dev-cpu` again');
   });
 });
