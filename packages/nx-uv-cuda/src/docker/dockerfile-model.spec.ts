@@ -369,6 +369,11 @@ describe('parseDockerfile errors name the file and the line', () => {
       `${FILE}:4: circular dependency between stages: a -> b -> a`,
     ],
     ['a FROM that cannot be expanded', lines('ARG V=1', 'FROM img:${V%.*}'), `${FILE}:2: cannot expand the FROM image`],
+    [
+      'a FROM naming a stage defined further down (BuildKit would pull it as an image)',
+      lines('FROM alpine AS app', 'FROM deps AS final', 'FROM alpine AS deps'),
+      `${FILE}:2: FROM deps: stage "deps" is defined further down (line 3); a stage can only build FROM an earlier one`,
+    ],
   ])('rejects %s', (_, text, message) => {
     const error = errorOf(() => parse(text));
     expect(error.name).toBe('PluginError');

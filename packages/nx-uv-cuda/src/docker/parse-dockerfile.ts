@@ -215,7 +215,17 @@ function resolveBaseStage(header: StageHeader, context: ParseContext): StageHead
   } catch (error) {
     throw fileError('dockerfile', context.file, header.line, `cannot expand the FROM image: ${(error as Error).message}`);
   }
-  return context.headers.slice(0, header.index).find((earlier) => earlier.name === expanded);
+  const earlier = context.headers.slice(0, header.index).find((stage) => stage.name === expanded);
+  if (earlier) return earlier;
+  // BuildKit reads a name that only a later stage has as an image, and tries to pull docker.io/library/<name>.
+  const later = context.headers.slice(header.index + 1).find((stage) => stage.name === expanded);
+  if (later) {
+    const reason =
+      `FROM ${header.baseImage}: stage "${later.name}" is defined further down (line ${later.line}); a stage can only ` +
+      `build FROM an earlier one (BuildKit would pull an image named ${later.name}): move it above`;
+    throw fileError('dockerfile', context.file, header.line, reason);
+  }
+  return undefined;
 }
 
 /**
