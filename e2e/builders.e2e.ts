@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../tools/example-workspace.mjs';
+import { freePort } from '../tools/free-port.mjs';
 import { REGISTRY_HOST, buildsThatRan, provisionDocker, registryDigest, treeSnapshot } from './support/docker';
-import { freePort } from './support/nx-cache';
 import { createWorkspace, disposeLater, disposeWorkspaces, type Workspace } from './support/workspace';
 
 /**

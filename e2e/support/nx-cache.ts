@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../tools/example-workspace.mjs';
+import { freePort } from '../../tools/free-port.mjs';
 import { disposeLater } from './workspace';
 
 const SERVE = join(REPO_ROOT, 'tools', 'nx-cache', 'serve.sh');
@@ -52,16 +52,4 @@ export async function startRemoteCache(): Promise<RemoteCache> {
       execFileSync('bash', [SERVE, 'stop', '--data-dir', dataDir], { stdio: 'pipe', timeout: 60_000 });
     },
   };
-}
-
-/** A port nothing listens on now (the kernel picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

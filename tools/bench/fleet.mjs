@@ -19,6 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installPackedPlugin, REPO_ROOT } from '../example-workspace.mjs';
+import { freePort } from '../free-port.mjs';
 import { summarizeNxRun, tagDrift } from './cache-scenarios/measure.mjs';
 import { cloneWorkspace, createScenarioWorkspace, runImages } from './cache-scenarios/workspace.mjs';
 
@@ -95,7 +96,8 @@ async function machines(installDir, remote, result) {
   log(`machine A: ${a.root}`);
   const measure = async (name, ws, env) => {
     const run = summarizeNxRun(await runImages(ws, { logFile: join(WORK_DIR, `${name}.log`), env: { ...ownCaches(ws.root), ...env } }));
-    const reused = reusedImages(run);
+    // Image tasks that ran and found their image in the registry ("not rebuilt"): summarizeNxRun lists them as replayed.
+    const reused = run.replayed.filter(isImage).length;
     result.machines[name] = { ...run, reusedImages: reused, tagDrift: await tagDrift(ws.root) };
     log(`${name.padEnd(9)} ${run.wall.toFixed(1).padStart(6)} s  compiles ${run.compiles}  image builds ${run.ran.filter(isImage).length}  images reused ${reused}${run.failure ? `  FAILED\n${run.failure}` : ''}`);
     return result.machines[name];
@@ -136,11 +138,6 @@ async function parallelRuns(installDir, result) {
 
 const isImage = (task) => /:image-(dev|prod)-/.test(task);
 
-/** Image tasks that ran and found their image in the registry ("not rebuilt"): summarizeNxRun lists them as replayed. */
-function reusedImages(run) {
-  return run.replayed.filter(isImage).length;
-}
-
 /** Deletes every manifest under a namespace through the registry API (deletes are enabled by provision.sh). */
 async function wipeNamespace(namespace) {
   const catalog = await (await fetch(`http://${REGISTRY_HOST}/v2/_catalog?n=1000`)).json();
@@ -159,20 +156,6 @@ async function wipeNamespace(namespace) {
     }
   }
   return deleted;
-}
-
-function freePort() {
-  return import('node:net').then(
-    ({ createServer }) =>
-      new Promise((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const { port } = server.address();
-          server.close(() => resolve(port));
-        });
-      }),
-  );
 }
 
 main().catch((error) => {

@@ -85,34 +85,15 @@ EOF
 
 # ----------------------------------------------------------------- helpers ---
 
-# True when PID runs and is not a zombie.
-pid_alive() {
-  local state
-  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n $state && $state != Z && $state != X ]]
-}
+# daemonize, pid_alive
+# shellcheck source=tools/docker/daemon-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemon-lib.sh"
 
 pidfile_pid() {
   local pid
   pid=$(cat "$1" 2>/dev/null) || return 1
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   printf '%s' "$pid"
-}
-
-# Runs a command fully detached (own session, fds > 2 closed), output appended to LOGFILE;
-# prints its pid.
-daemonize() {
-  local logfile=$1
-  shift
-  (
-    local fd
-    for fd in "/proc/$BASHPID/fd"/*; do
-      fd=${fd##*/}
-      if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
-    done
-    exec setsid "$@"
-  ) </dev/null >>"$logfile" 2>&1 &
-  echo $!
 }
 
 print_log_tail() {
