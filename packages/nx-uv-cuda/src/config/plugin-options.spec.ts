@@ -115,6 +115,8 @@ describe('normalizePluginOptions errors', () => {
     [{ targetNames: { images: 'img' } }, 'targetNames: Unrecognized key: "images"'],
     [{ stages: { prod: 3 } }, 'stages.prod: expected string, received number'],
     [{ buildArgs: { 'bad name': 'x' } }, 'buildArgs["bad name"]: '],
+    [{ buildArgs: { HF_TOKEN: 'hf_canary' } }, 'buildArgs.HF_TOKEN: looks like a credential'],
+    [{ backends: { cu128: { buildArgs: { PIP_PASSWORD: 'pw' } } } }, 'backends.cu128.buildArgs.PIP_PASSWORD: looks like a credential'],
     [{ registry: '' }, 'registry: Too small: expected string to have >=1 characters'],
     [{ dockerfile: [] }, 'dockerfile: '],
     [{ regsitry: '127.0.0.1:5000' }, '(top level): Unrecognized key: "regsitry"'],

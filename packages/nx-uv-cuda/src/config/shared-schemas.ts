@@ -1,10 +1,28 @@
 import { z } from 'zod';
+import { isSecretName } from '../core/secret-names';
 
-/** Docker build-arg names; values may be written as numbers or booleans in JSON/TOML and are passed as strings. */
-export const buildArgsSchema = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a build-arg name like CUDA_VERSION'),
-  z.union([z.string(), z.number(), z.boolean()]).transform(String),
-);
+/**
+ * Docker build-arg names; values may be written as numbers or booleans in JSON/TOML and are passed as strings.
+ * A credential-looking name takes no value here: whatever holds it (pyproject.toml, nx.json, target options) is
+ * committed, printed by `nx show project` and hashed into task details, so it comes from the environment instead.
+ */
+export const buildArgsSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a build-arg name like CUDA_VERSION'),
+    z.union([z.string(), z.number(), z.boolean()]).transform(String),
+  )
+  .superRefine((buildArgs, context) => {
+    for (const name of Object.keys(buildArgs).filter(isSecretName)) {
+      context.addIssue({
+        code: 'custom',
+        path: [name],
+        message:
+          `looks like a credential, and a value written here reaches git, the build keys and every Nx cache: remove it ` +
+          `and export ${name} where nx runs (an ARG ${name} is passed from the environment, hashed and never stored), ` +
+          'or better, mount it as a secret (the secrets option and RUN --mount=type=secret)',
+      });
+    }
+  });
 
 /** A backend is an extra name like cu124, cpu, rocm6.2 or xpu (or any name that sets CUDA_VERSION itself). */
 export const backendNameSchema = z

@@ -7,6 +7,8 @@ export interface BuildxBuild {
   /** The stage to build; unset builds the final stage (BuildKit takes `--target` by name only). */
   target?: string;
   buildArgs: Record<string, string>;
+  /** Build args passed by name only (`--build-arg HF_TOKEN`): buildx reads their values from its environment. */
+  environmentBuildArgs?: string[];
   /** Named build contexts, e.g. `wheels` → a folder of wheel files. */
   buildContexts?: Record<string, string>;
   tags?: string[];
@@ -33,6 +35,7 @@ export function buildxBuildArgv(build: BuildxBuild): string[] {
   if (build.builder) argv.push('--builder', build.builder);
   if (build.progress) argv.push('--progress', build.progress);
   for (const [name, value] of sortedEntries(build.buildArgs)) argv.push('--build-arg', `${name}=${value}`);
+  for (const name of build.environmentBuildArgs ?? []) argv.push('--build-arg', name);
   for (const [name, dir] of sortedEntries(build.buildContexts ?? {})) argv.push('--build-context', `${name}=${dir}`);
   for (const tag of build.tags ?? []) argv.push('--tag', tag);
   for (const [name, value] of sortedEntries(build.labels ?? {})) argv.push('--label', `${name}=${value}`);

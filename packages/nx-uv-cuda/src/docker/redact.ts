@@ -1,11 +1,4 @@
-/** Build-arg names that usually carry credentials: their values are never printed or stored. */
-const SECRET_NAME = /(token|password|passwd|secret|credential|api[_-]?key|private[_-]?key|auth)/i;
-
-export const REDACTED = '***';
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
+import { isSecretName, REDACTED } from '../core/secret-names';
 
 export function redactBuildArgs(buildArgs: Record<string, string>): Record<string, string> {
   return Object.fromEntries(

@@ -142,6 +142,12 @@ describe('inferTargets', () => {
     expect(keysInputs.at(-1)).toEqual({ dependentTasksOutputFiles: '**/locks/cu124-*.json' });
   });
 
+  it('hashes the environment values of credential-looking ARGs into the keys task (the keys hold their digests)', () => {
+    const withToken = targetsOf({}, edit(recipe, 'ARG FLASH_ATTN_VERSION=2.7.4', 'ARG FLASH_ATTN_VERSION=2.7.4\nARG HF_TOKEN'));
+    expect(withToken['keys-cu124'].inputs!.slice(-2)).toEqual([{ env: 'HF_TOKEN' }, { env: 'NX_UV_CUDA_DIGEST_KEY' }]);
+    expect(targets['keys-cu124'].inputs!.some((input) => typeof input === 'object' && 'env' in input)).toBe(false);
+  });
+
   it('keeps build args and stage texts out of every target (Nx hashes all targets into each task)', () => {
     const edited = targetsOf(
       {

@@ -2,7 +2,9 @@ import { posix } from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
 import { PluginError } from '../core/errors';
 import { contextInputs } from '../docker/context-inputs';
+import type { DockerfileModel } from '../docker/dockerfile-model';
 import { argValuesSeen } from '../keys/build-keys';
+import { DIGEST_KEY_VARIABLE } from '../keys/secret-digest';
 import { stageChain } from '../docker/stage-graph';
 import { baseBuildArgs, cudaVersionOfBackend, layeredBuildArgs, type Backend } from '../model/backends';
 import { baseImageProblems, describeBaseImageProblem } from '../model/base-images';
@@ -12,6 +14,7 @@ import type { ImageStage } from '../model/images';
 import type { BackendLocks } from '../model/locks';
 import { projectOutputs } from '../model/outputs';
 import type { ProjectDockerfile, ProjectModel } from '../model/project';
+import { environmentBuildArgNames } from '../model/secret-build-args';
 import { declaredBuildArgs, hasWheel, hasWheelExport } from '../model/stages';
 
 const TECHNOLOGIES = ['docker', 'python', 'uv', 'cuda'];
@@ -267,6 +270,8 @@ function buildTargets(
         }).inputs,
         '!{workspaceRoot}/dist/**/*',
         { dependentTasksOutputFiles: `**/locks/${backend.name}-*.json` },
+        // Credential-looking ARGs come from the environment, and the keys hold their digests: Nx hashes the values.
+        ...environmentInputs(model),
       ],
       outputs: [...(withWheel ? [keys.wheel] : []), ...images.map(({ keyFile }) => keyFile), keys.buildArgs].map(
         (file) => `{workspaceRoot}/${file}`,
@@ -451,6 +456,11 @@ function metadata(description: string, helpCommand?: string, example: HelpExampl
 /** The lock files a backend reads: its own, where the model found one, else the project's. */
 function locksFor(project: ProjectModel, backend: string): BackendLocks {
   return project.locks?.[backend] ?? { lockFile: project.lockFile, prodLockFile: project.prodLockFile };
+}
+
+function environmentInputs(model: DockerfileModel): Array<{ env: string }> {
+  const names = environmentBuildArgNames(model);
+  return names.length === 0 ? [] : [...names, DIGEST_KEY_VARIABLE].map((env) => ({ env }));
 }
 
 function isDefined<T>(value: T | undefined): value is T {

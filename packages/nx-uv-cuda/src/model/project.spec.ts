@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normalizePluginOptions } from '../config/plugin-options';
 import { diskFiles } from '../core/file-source';
+import { thrownPluginError } from '../__fixtures__/thrown';
 import { dockerfileLabels, readProjectModel, type ProjectModel } from './project';
 
 const lines = (...text: string[]) => `${text.join('\n')}\n`;
@@ -217,5 +218,32 @@ describe('readProjectModel: the implicit backend', () => {
     const model = readSvc({ 'svc/pyproject.toml': PYPROJECT, 'svc/uv.lock': LOCK, 'svc/Dockerfile': cuda });
     expect(model.backends.map((backend) => backend.name)).toEqual(['cu128']);
     expect(model.dockerfiles[0].backends).toEqual(['cu128']);
+  });
+});
+
+describe('readProjectModel: the build context', () => {
+  it.each([
+    ['../..', '[tool.nx-uv-cuda] context = "../.."'],
+    ['/etc', '[tool.nx-uv-cuda] context = "/etc"'],
+  ])('refuses context = %j, outside the workspace, naming the file and the key', (context, named) => {
+    const pyproject = PYPROJECT + lines('[tool.nx-uv-cuda]', `context = "${context}"`);
+    const error = thrownPluginError('options', () => readSvc({ 'svc/pyproject.toml': pyproject, 'svc/uv.lock': LOCK, 'svc/Dockerfile': INSTALLS }));
+    expect(error.message).toContain(`svc/pyproject.toml: ${named} is outside the workspace`);
+    expect(error.where.file).toBe('svc/pyproject.toml');
+  });
+
+  it('refuses the nx.json context option when it leaves the workspace, and takes one that stays in it', () => {
+    const files = { 'svc/pyproject.toml': PYPROJECT, 'svc/uv.lock': LOCK, 'svc/Dockerfile': INSTALLS };
+    expect(thrownPluginError('options', () => readSvc(files, { context: '../../x' })).message).toContain('the context option (nx.json) = "../../x"');
+    expect(readSvc({ ...files, 'uv.lock': LOCK }, { context: '..' }).contextDir).toBe('.');
+  });
+
+  it('warns where a credential-looking ARG is in scope of a RUN', () => {
+    const model = readSvc({
+      'svc/pyproject.toml': PYPROJECT,
+      'svc/uv.lock': LOCK,
+      'svc/Dockerfile': lines('FROM python:3.12-slim AS app', 'ARG HF_TOKEN', 'COPY pyproject.toml uv.lock ./', 'RUN uv sync --frozen'),
+    });
+    expect(model.warnings).toEqual([expect.stringMatching(/^svc\/Dockerfile:2: ARG HF_TOKEN is in scope of the RUN at line 4/)]);
   });
 });

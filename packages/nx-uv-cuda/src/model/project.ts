@@ -7,6 +7,7 @@ import {
   type StageNames,
   type TargetNames,
 } from '../config/plugin-options';
+import { PluginError } from '../core/errors';
 import { exists, type FileSource } from '../core/file-source';
 import { slug } from '../core/slug';
 import { contextSourcePaths } from '../docker/context-inputs';
@@ -30,6 +31,7 @@ import { imageStages, type ImageStage } from './images';
 import { findDockerfiles, findDockerignore, findGoverningLock } from './locate';
 import { resolvePlacements, type BackendPlacements } from './builders';
 import { backendLocks, type BackendLocks } from './locks';
+import { secretArgWarnings } from './secret-build-args';
 
 /**
  * One Python project as every part of the plugin sees it: inference builds its targets from this, the keys
@@ -103,11 +105,12 @@ export function readProjectModel(
   const lockText = files.read(lockFile);
   const prodLock = posix.join(root, 'prod', 'uv.lock');
   const contextSetting = pyproject.config.context ?? options.context;
-  const contextDir = contextSetting ? posix.normalize(posix.join(root, contextSetting)) : posix.dirname(lockFile);
+  const contextDir = contextSetting ? contextInWorkspace(pyprojectFile, contextSetting, pyproject.config.context ? '[tool.nx-uv-cuda] context' : 'the context option (nx.json)') : posix.dirname(lockFile);
   const globs = pyproject.config.dockerfile ? globList(pyproject.config.dockerfile) : options.dockerfile;
   const skippedDockerfiles: ProjectModel['skippedDockerfiles'] = [];
   const found = lockText === undefined ? [] : readDockerfiles(files, root, globs, contextDir, pyprojectFile, skippedDockerfiles);
   if (lockText === undefined) warnings.push(`${lockFile} does not exist: lock targets only until \`uv lock\` writes it`);
+  for (const dockerfile of found) warnings.push(...secretArgWarnings(dockerfile.model));
   if (found.length === 0 && (pyproject.config.dockerfile || options.dockerfile !== DEFAULT_DOCKERFILE_GLOBS) && lockText !== undefined) {
     warnings.push(`${pyprojectFile}: the dockerfile globs (${globs.join(', ')}) match no Dockerfile of this project`);
   }
@@ -354,4 +357,21 @@ export interface LocalSources {
 
 function definedValues<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The build context, workspace-relative. One outside the workspace is refused: Nx hashes only workspace files,
+ * so an edit there would be served from the cache as the old build.
+ */
+function contextInWorkspace(pyprojectFile: string, setting: string, where: string): string {
+  const contextDir = posix.normalize(posix.join(posix.dirname(pyprojectFile), setting));
+  if (posix.isAbsolute(setting) || contextDir === '..' || contextDir.startsWith('../')) {
+    throw new PluginError(
+      'options',
+      `${pyprojectFile}: ${where} = "${setting}" is outside the workspace: Nx hashes only files inside it, so an edit ` +
+        'there would be served from the cache as the old build; expected a folder of the workspace, relative to the project',
+      { file: pyprojectFile },
+    );
+  }
+  return contextDir;
 }

@@ -27,6 +27,11 @@ export function requireStage(model: DockerfileModel, name: string, role: StageRo
   );
 }
 
+/** The stage a build of `--target target` builds: that one, or without a target the Dockerfile's last one. */
+export function targetStage(model: DockerfileModel, target: string | undefined): string {
+  return target ?? model.stages[model.stages.length - 1].name ?? String(model.stages.length - 1);
+}
+
 /** Build args the Dockerfile declares, sorted: passing others only makes buildx warn. */
 export function declaredBuildArgs(model: DockerfileModel, buildArgs: Record<string, string>): Record<string, string> {
   const declared = new Set(allArgs(model).map((arg) => arg.name));

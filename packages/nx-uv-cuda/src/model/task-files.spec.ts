@@ -71,7 +71,7 @@ describe('readTaskFile', () => {
     const buildFile = 'dist/services/ml/keys/cu124-build.json';
     const producer = '`nx run ml-service:keys-cu124`';
     const buildArgs = readTaskFile(filesOf({ [buildFile]: '{"buildArgs":{"CUDA_VERSION":"12.4.1"}}' }), buildFile, buildArgsFileSchema, producer);
-    expect(buildArgs.data).toEqual({ buildArgs: { CUDA_VERSION: '12.4.1' } });
+    expect(buildArgs.data).toEqual({ buildArgs: { CUDA_VERSION: '12.4.1' }, fromEnvironment: [] });
     const numbers = errorOf(() => readTaskFile(filesOf({ [buildFile]: '{"buildArgs":{"MAX_JOBS":4}}' }), buildFile, buildArgsFileSchema, producer));
     expect(numbers.message).toBe(`${buildFile}: buildArgs.MAX_JOBS: expected string, received number; run ${producer} again`);
 

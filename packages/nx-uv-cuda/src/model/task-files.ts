@@ -22,7 +22,11 @@ export const lockSliceFileSchema = z.object({
 });
 
 /** `keys/<backend>-build.json`, written by the keys target: the build args the wheel and image builds pass. */
-export const buildArgsFileSchema = z.object({ buildArgs: z.record(z.string(), z.string()) });
+export const buildArgsFileSchema = z.object({
+  buildArgs: z.record(z.string(), z.string()),
+  /** Credential-looking ARGs set where the keys ran: buildx reads them from the environment by name. */
+  fromEnvironment: z.array(z.string()).default([]),
+});
 
 /** `images/<kind>-<backend>.json`, written by the image target; smoke and run targets read the image from it. */
 export const imageMetadataSchema = z.object({

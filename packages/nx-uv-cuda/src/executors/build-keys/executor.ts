@@ -3,8 +3,10 @@ import { PluginError } from '../../core/errors';
 import { argValuesSeen, computeBuildKeys, serializeKey } from '../../keys/build-keys';
 import { hashCopiedFiles } from '../../keys/context-files';
 import { hashExclusions } from '../../keys/exclusions';
+import { secretDigest } from '../../keys/secret-digest';
 import { layerProjectBuildArgs } from '../../model/backends';
 import { loadDockerfile } from '../../model/dockerfile';
+import { environmentBuildArgs } from '../../model/secret-build-args';
 import { declaredBuildArgs, hasWheel } from '../../model/stages';
 import { lockSliceFileSchema, readTaskFile, type BuildArgsFile } from '../../model/task-files';
 import { parsePyproject } from '../../python/pyproject';
@@ -30,6 +32,12 @@ export default runExecutor({ schema: buildKeysExecutorSchema }, async ({ options
     model,
     layerProjectBuildArgs(options.baseBuildArgs, options.backend, config.buildArgs, config.backends),
   );
+  // Credentials come from the environment: the keys see their digests, the build-args file only their names.
+  const fromEnvironment = environmentBuildArgs(model, process.env);
+  const keyedArgs = {
+    ...buildArgs,
+    ...Object.fromEntries(Object.entries(fromEnvironment).map(([name, value]) => [name, secretDigest(value, process.env)])),
+  };
   const readSlice = (file: string) => readTaskFile(files, file, lockSliceFileSchema, task.producerOf(file));
   const slices = { dev: readSlice(options.devLockSlice), prod: readSlice(options.prodLockSlice) };
   const exclusions = hashExclusions({
@@ -45,7 +53,7 @@ export default runExecutor({ schema: buildKeysExecutorSchema }, async ({ options
     model,
     wheelStages,
     images: options.images,
-    buildArgs,
+    buildArgs: keyedArgs,
     wheel: hasWheel(model, wheelStages.build, buildArgs)
       ? { package: options.wheelPackage, buildRequirements: options.wheelBuildRequirements }
       : undefined,
@@ -54,12 +62,15 @@ export default runExecutor({ schema: buildKeysExecutorSchema }, async ({ options
       hashCopiedFiles(contextDir, chain, {
         dockerignore,
         exclude: forWheel ? exclusions.wheel : exclusions.image,
-        argValues: argValuesSeen(model, chain, buildArgs),
+        argValues: argValuesSeen(model, chain, keyedArgs),
       }),
   });
 
   if (keys.wheel) writeTextAtomically(task.absolute(options.wheelKeyFile), serializeKey(keys.wheel));
   keys.images.forEach((key, index) => writeTextAtomically(task.absolute(options.images[index].keyFile), serializeKey(key)));
-  writeJsonAtomically(task.absolute(options.buildArgsFile), { buildArgs } satisfies BuildArgsFile);
+  writeJsonAtomically(
+    task.absolute(options.buildArgsFile),
+    { buildArgs, fromEnvironment: Object.keys(fromEnvironment) } satisfies BuildArgsFile,
+  );
   info(`build keys of ${options.backend}: ${options.buildArgsFile} and the files beside it`);
 });

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../../core/errors';
+import { REDACTED } from '../../core/secret-names';
 import { checkEngine, localImageId, registryHost, type EngineRequirements } from '../../docker/engine';
 import { describeEngine, engineEnv, type EngineEndpoint } from '../../docker/engine-endpoint';
 import { pinnedReference } from '../../docker/image-ref';
@@ -20,6 +21,7 @@ import { readGitFacts } from '../shared/git';
 import { info } from '../shared/log';
 import { runBuild } from '../shared/run-build';
 import { runExecutor } from '../shared/run-executor';
+import { requireSecrets } from '../shared/secrets-preflight';
 import type { TaskInfo } from '../shared/task';
 import { planImage, type ImagePlan } from './image-plan';
 import { imageExecutorSchema, type ImageOptions } from './schema';
@@ -27,16 +29,19 @@ import { imageExecutorSchema, type ImageOptions } from './schema';
 export default runExecutor(
   { schema: imageExecutorSchema, renames: BUILD_ARGS_FILE_RENAMES },
   async ({ options: validated, task, files, scope }) => {
-    const options = { ...validated, buildArgs: resolveBuildArgs(files, task, validated.buildArgsFile, validated.buildArgs) };
+    const { buildArgs, fromEnvironment } = resolveBuildArgs(files, task, validated.buildArgsFile, validated.buildArgs);
+    const options = { ...validated, buildArgs };
     // Fails before any docker call when the Dockerfile lacks the stage the target builds.
     const model = loadDockerfile(files, options.dockerfile);
     if (options.target) requireStage(model, options.target, options.kind === 'dev' ? 'dev' : 'prod');
-    requirePublishedBaseImages(model, options.target, options.wheelsContext && options.wheelsDir ? [options.wheelsContext] : [], options.buildArgs);
+    const wheelContexts = options.wheelsContext && options.wheelsDir ? [options.wheelsContext] : [];
+    requirePublishedBaseImages(model, options.target, wheelContexts, options.buildArgs);
     if (!options.dryRun) requireWheels(options, task);
     const git = await readGitFacts(task.workspaceRoot);
     const metadataDir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-image-')));
     const plan = planImage({
       options,
+      environmentBuildArgs: fromEnvironment,
       workspaceRoot: task.workspaceRoot,
       project: task.projectName,
       taskHash: task.hash,
@@ -51,6 +56,7 @@ export default runExecutor(
       info('dry run: nothing was built or written');
       return;
     }
+    requireSecrets(model, options.target, wheelContexts, options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
     await checkEngine(engineRequirements(options, plan));
 
     const existing = plan.hashTag && (await existingImage(plan, plan.hashTag, options.engine));
@@ -155,7 +161,10 @@ function writeImageMetadata(
     backend: options.backend,
     stage: options.target ?? 'final',
     dockerfile: options.dockerfile,
-    buildArgs: redactBuildArgs(options.buildArgs),
+    buildArgs: redactBuildArgs({
+      ...options.buildArgs,
+      ...Object.fromEntries((plan.build.environmentBuildArgs ?? []).map((name) => [name, REDACTED])),
+    }),
     gitSha,
     taskHash: task.hash,
     ...(options.engine && { engine: options.engine }),

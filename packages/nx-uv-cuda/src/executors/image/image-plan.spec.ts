@@ -17,6 +17,7 @@ function plan(options: Partial<ImageExecutorOptions> = {}, input: Partial<ImageP
       metadataFile: 'dist/services/ml/images/prod-cu124.json',
       ...options,
     }),
+    environmentBuildArgs: [],
     workspaceRoot: '/ws',
     project: 'ml-service',
     metadataTemp: '/tmp/meta.json',
@@ -54,6 +55,12 @@ describe('planImage tags', () => {
     expect(result.build.tags).toEqual(['ml-service:dev-cu128', 'ml-service:dev-cu128-nx1234567890abcdef1234']);
     expect(result.build.output).toEqual({ type: 'load' });
     expect(result.argv).toContain('--load');
+  });
+
+  it('names the repository after a lower-cased, Docker-safe project name (Nx allows @acme/Speech)', () => {
+    const result = plan({ registry: REGISTRY }, { project: '@acme/Speech', taskHash: TASK_HASH });
+    expect(result.tags).toEqual([`${REGISTRY}/acme-speech:prod-cu124`]);
+    expect(result.hashTag).toBe(`${REGISTRY}/acme-speech:prod-cu124-nx1234567890abcdef1234`);
   });
 
   it('adds no hash tag to a local build without a task hash', () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { PluginError } from '../../core/errors';
 import { buildxBuildArgv, defaultProgress, registryCache, type BuildxBuild } from '../../docker/buildx-argv';
 import { repositoryOf } from '../../docker/image-ref';
+import { dockerSafeName } from '../../docker/safe-name';
 import type { ImageOptions } from './schema';
 
 export const DEFAULT_TAG_TEMPLATE = '{registry}/{project}:{kind}-{backend}';
@@ -13,6 +14,8 @@ const IMAGE_REFERENCE = new RegExp(`^${HOST}?${COMPONENT}(?:/${COMPONENT})*(?::[
 
 export interface ImagePlanInput {
   options: ImageOptions;
+  /** Credential-looking build args that buildx takes from the environment (the build-args file names them). */
+  environmentBuildArgs: string[];
   workspaceRoot: string;
   project: string;
   taskHash?: string;
@@ -40,9 +43,11 @@ export interface ImagePlan {
 export function planImage(input: ImagePlanInput): ImagePlan {
   const { options } = input;
   const push = options.push ?? options.registry !== undefined;
+  // Nx allows `@acme/Speech`; a repository name is lower case.
+  const repository = dockerSafeName(input.project, 'image');
   const values: Record<string, string | undefined> = {
     registry: options.registry,
-    project: input.project,
+    project: repository,
     kind: options.kind,
     backend: options.backend,
     gitSha: input.gitSha?.slice(0, 12),
@@ -50,10 +55,10 @@ export function planImage(input: ImagePlanInput): ImagePlan {
   };
   const tags = (options.tags ?? [DEFAULT_TAG_TEMPLATE]).map((template) => renderTag(template, values));
   const hashSuffix = input.taskHash && `${options.kind}-${options.backend}-nx${input.taskHash.slice(0, 20)}`;
-  const hashTag = hashSuffix && `${push ? repositoryOf(tags[0]) : input.project}:${hashSuffix}`;
+  const hashTag = hashSuffix && `${push ? repositoryOf(tags[0]) : repository}:${hashSuffix}`;
   const cache =
     options.registry && !options.cacheFrom && !options.cacheTo
-      ? registryCache(`${options.registry}/${input.project}:buildcache-${options.kind}-${options.backend}`)
+      ? registryCache(`${options.registry}/${repository}:buildcache-${options.kind}-${options.backend}`)
       : { cacheFrom: options.cacheFrom ?? [], cacheTo: options.cacheTo ?? [] };
 
   const build: BuildxBuild = {
@@ -61,6 +66,7 @@ export function planImage(input: ImagePlanInput): ImagePlan {
     context: join(input.workspaceRoot, options.context),
     target: options.target,
     buildArgs: options.buildArgs,
+    environmentBuildArgs: input.environmentBuildArgs,
     buildContexts:
       options.wheelsContext && options.wheelsDir
         ? { [options.wheelsContext]: join(input.workspaceRoot, options.wheelsDir) }

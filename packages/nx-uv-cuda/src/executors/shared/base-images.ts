@@ -2,6 +2,7 @@ import { PluginError } from '../../core/errors';
 import type { DockerfileModel } from '../../docker/dockerfile-model';
 import { resolveStageRef, stageChain } from '../../docker/stage-graph';
 import { baseImageProblems, describeBaseImageProblem } from '../../model/base-images';
+import { targetStage } from '../../model/stages';
 import { info } from './log';
 
 /**
@@ -14,7 +15,7 @@ export function requirePublishedBaseImages(
   replaced: readonly string[],
   buildArgs: Record<string, string>,
 ): void {
-  const stage = target ?? model.stages[model.stages.length - 1].name ?? String(model.stages.length - 1);
+  const stage = targetStage(model, target);
   if (!resolveStageRef(model, stage)) return;
   for (const problem of baseImageProblems(model, stageChain(model, stage, replaced, buildArgs), buildArgs)) {
     if (!problem.invalid) {

@@ -5,12 +5,13 @@ import { PluginError } from '../../core/errors';
 import type { FileSource } from '../../core/file-source';
 import type { DockerfileModel } from '../../docker/dockerfile-model';
 import { checkEngine, registryHost } from '../../docker/engine';
-import { describeEngine, engineEnv } from '../../docker/engine-endpoint';
+import { describeEngine, engineEnv, type EngineEndpoint } from '../../docker/engine-endpoint';
 import { describeArgv } from '../../docker/redact';
 import { remoteDigest } from '../../docker/registry-image';
 import { digest } from '../../keys/build-keys';
 import { loadDockerfile } from '../../model/dockerfile';
 import { requireStage } from '../../model/stages';
+import { withFileLock, type LockWaits } from '../../process/file-lock';
 import type { InterruptScope } from '../../process/interruptible';
 import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
 import { requirePublishedBaseImages } from '../shared/base-images';
@@ -19,22 +20,25 @@ import { replaceFolder } from '../shared/files';
 import { info } from '../shared/log';
 import { runBuild } from '../shared/run-build';
 import { runExecutor } from '../shared/run-executor';
+import { requireSecrets } from '../shared/secrets-preflight';
 import type { TaskInfo } from '../shared/task';
 import { pullWheels, pushWheels } from './registry-wheels';
 import { wheelExecutorSchema, type WheelOptions } from './schema';
+import { verifiedWheels, wheelProblem } from './wheel-digests';
 import { planWheel } from './wheel-plan';
 import { LocalWheelStore, registryWheelReference } from './wheel-store';
 
 /**
  * Produces the wheel files of one backend in `outputPath`, compiling only when no store holds its wheel key:
  * first the local wheel store (shared by every project of this workspace on this machine), then the registry
- * (shared by every machine), and only then the wheel stage. Files land in a temporary folder beside the output
- * and replace it only when at least one `.whl` came out.
+ * (shared by every machine), and only then the wheel stage, one process per wheel key at a time. Files land in a
+ * temporary folder beside the output and replace it only when every step, the push included, succeeded.
  */
 export default runExecutor(
   { schema: wheelExecutorSchema, renames: BUILD_ARGS_FILE_RENAMES },
   async ({ options: validated, task, files, scope }) => {
-    const options = { ...validated, buildArgs: resolveBuildArgs(files, task, validated.buildArgsFile, validated.buildArgs) };
+    const { buildArgs, fromEnvironment } = resolveBuildArgs(files, task, validated.buildArgsFile, validated.buildArgs);
+    const options = { ...validated, buildArgs };
     const model = loadDockerfile(files, options.dockerfile);
     requireStage(model, options.target, 'wheelBuild');
     if (options.exportStage) requireStage(model, options.exportStage, 'wheelExport');
@@ -42,6 +46,7 @@ export default runExecutor(
     if (options.dryRun) {
       const { argv } = planWheel({
         options,
+        environmentBuildArgs: fromEnvironment,
         workspaceRoot: task.workspaceRoot,
         exportDir: `${task.absolute(options.outputPath)}.export`,
         env: process.env,
@@ -51,6 +56,7 @@ export default runExecutor(
       info('dry run: nothing was compiled, fetched or written (the wheel stores were not looked up)');
       return;
     }
+    requireSecrets(model, options.exportStage ?? options.target, [], options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
     const key = options.keyFile ? wheelKey(files, options.keyFile, task) : undefined;
     const registryReference = key && options.registry ? registryWheelReference(options.registry, key) : undefined;
     await checkEngine({
@@ -62,36 +68,76 @@ export default runExecutor(
 
     const output = task.absolute(options.outputPath);
     mkdirSync(dirname(output), { recursive: true });
-    const store = new LocalWheelStore(join(workspaceDataDirectory ?? join(task.workspaceRoot, '.nx', 'workspace-data'), 'nx-uv-cuda', 'wheels'));
     const readyDir = scope.temporary(mkdtempSync(`${output}.ready-`));
-    const stored = key ? store.get(key) : [];
-    if (stored.length > 0) {
-      info(`wheel key ${key!.slice(0, 16)}… is in the local wheel store: not compiled again`);
-      return finish(options, stored, readyDir, output, scope);
-    }
-    if (registryReference && (await remoteDigest(registryReference, options.engine))) {
-      info(`wheel key ${key!.slice(0, 16)}… is in the registry (${registryReference}): not compiled again`);
-      const pulled = scope.temporary(mkdtempSync(`${output}.pull-`));
-      if (!(await pullWheels(registryReference, pulled, scope, options.engine))) {
-        throw new PluginError('command', `could not fetch ${registryReference}`);
-      }
-      const wheels = wheelsIn(pulled);
-      if (wheels.length === 0) throw new PluginError('command', `${registryReference} holds no .whl file`);
-      store.put(key!, wheels);
-      return finish(options, wheels, readyDir, output, scope);
-    }
+    const build = () => compile(options, fromEnvironment, model, task, output, scope);
+    if (!key) return finish(options, await build(), readyDir, output, scope);
 
-    const wheels = await compile(options, model, task, output, scope);
-    if (key) store.put(key, wheels);
-    finish(options, wheels, readyDir, output, scope);
-    if (registryReference) {
+    const store = new LocalWheelStore(join(workspaceDataDirectory ?? join(task.workspaceRoot, '.nx', 'workspace-data'), 'nx-uv-cuda', 'wheels'));
+    // One process per wheel key looks up and compiles: another one running the same key waits, then finds it stored.
+    const found = await withFileLock(store.lockPath(key), scope, lockWaits(key), () =>
+      storedOrCompiled({ key, store, registryReference, engine: options.engine, output, scope, compile: build }),
+    );
+    // Shared before dist/ is written: a task whose push failed leaves no output, and the next run pushes from the store.
+    const share =
+      registryReference !== undefined &&
+      (found.from === 'compiled' || (found.from === 'local' && !(await remoteDigest(registryReference, options.engine))));
+    if (share) {
       info(`sharing the wheel through the registry as ${registryReference}`);
-      if (!(await pushWheels(registryReference, output, scope, options.engine))) {
-        throw new PluginError('command', `could not push ${registryReference}`);
+      if (!(await pushWheels(registryReference, store.folder(key), scope, options.engine))) {
+        throw new PluginError('command', `could not push ${registryReference}: the wheel stays in the local wheel store, nothing was written to ${options.outputPath}`);
       }
     }
+    finish(options, found.wheels, readyDir, output, scope);
   },
 );
+
+interface WheelSources {
+  key: string;
+  store: LocalWheelStore;
+  registryReference?: string;
+  engine?: EngineEndpoint;
+  output: string;
+  scope: InterruptScope;
+  compile(): Promise<string[]>;
+}
+
+/**
+ * The wheels of `key`: from the local wheel store, else from the registry, else compiled; each store's entry is
+ * checked against its digests, and a bad one is reported and replaced. What is found or compiled goes into the
+ * local store; its copies there are returned.
+ */
+async function storedOrCompiled(sources: WheelSources): Promise<{ wheels: string[]; from: 'local' | 'registry' | 'compiled' }> {
+  const { key, store, registryReference, scope } = sources;
+  const stored = store.get(key);
+  if (stored.dropped) info(`${stored.dropped}: building it again`);
+  if (stored.wheels.length > 0) {
+    info(`wheel key ${key.slice(0, 16)}… is in the local wheel store: not compiled again`);
+    return { wheels: stored.wheels, from: 'local' };
+  }
+  if (registryReference && (await remoteDigest(registryReference, sources.engine))) {
+    const pulled = scope.temporary(mkdtempSync(`${sources.output}.pull-`));
+    if (!(await pullWheels(registryReference, pulled, scope, sources.engine))) {
+      throw new PluginError('command', `could not fetch ${registryReference}`);
+    }
+    const verified = verifiedWheels(pulled);
+    if ('wheels' in verified) {
+      info(`wheel key ${key.slice(0, 16)}… is in the registry (${registryReference}): not compiled again`);
+      store.put(key, verified.wheels);
+      return { wheels: store.get(key).wheels, from: 'registry' };
+    }
+    info(`${registryReference} is not used: ${verified.problem}; compiling again, and pushing over it`);
+  }
+  store.put(key, await sources.compile());
+  return { wheels: store.get(key).wheels, from: 'compiled' };
+}
+
+function lockWaits(key: string): LockWaits {
+  return {
+    onWait: (owner) =>
+      info(`waiting for ${owner ? `process ${owner.pid} on ${owner.host}` : 'another process'}, which is looking up or compiling wheel key ${key.slice(0, 16)}…`),
+    onStale: (owner) => info(`taking over the lock of wheel key ${key.slice(0, 16)}…${owner ? ` from process ${owner.pid}, which is gone` : ', left by a crash'}`),
+  };
+}
 
 /** The wheel key: the digest of the key file the keys target wrote. */
 function wheelKey(files: FileSource, keyFile: string, task: TaskInfo): string {
@@ -102,6 +148,7 @@ function wheelKey(files: FileSource, keyFile: string, task: TaskInfo): string {
 
 async function compile(
   options: WheelOptions,
+  environmentBuildArgs: string[],
   model: DockerfileModel,
   task: TaskInfo,
   output: string,
@@ -110,6 +157,7 @@ async function compile(
   const exportDir = scope.temporary(mkdtempSync(`${output}.export-`));
   const { argv, build: plannedBuild } = planWheel({
     options,
+    environmentBuildArgs,
     workspaceRoot: task.workspaceRoot,
     exportDir,
     env: process.env,
@@ -142,6 +190,10 @@ async function compile(
   if (wheels.length === 0) {
     const where = options.exportStage ? `the whole ${options.exportStage} stage` : `${options.wheelhouse} of ${options.target}`;
     throw new PluginError('command', `no .whl file came out of stage "${options.exportStage ?? options.target}" (looked in ${where})`);
+  }
+  const broken = wheels.map(wheelProblem).filter((problem) => problem !== undefined);
+  if (broken.length > 0) {
+    throw new PluginError('command', `stage "${options.exportStage ?? options.target}" gave a broken wheel: ${broken.join('; ')}: nothing was stored`);
   }
   return wheels;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { engineEnv, type EngineEndpoint } from '../../docker/engine-endpoint';
 import type { InterruptScope } from '../../process/interruptible';
 import { runBuild } from '../shared/run-build';
+import { DIGESTS_FILE } from './wheel-digests';
 
 /** Exports the files of a wheels image into `dest` (a build of `FROM <reference>` with a local output). */
 export async function pullWheels(reference: string, dest: string, scope: InterruptScope, engine?: EngineEndpoint): Promise<boolean> {
@@ -15,11 +16,11 @@ export async function pullWheels(reference: string, dest: string, scope: Interru
   return run.exitCode === 0;
 }
 
-/** Pushes the .whl files of `wheelsDir` as a `FROM scratch` image, so other machines skip the compile. */
+/** Pushes the .whl files of `wheelsDir` and their digests as a `FROM scratch` image, so other machines skip the compile. */
 export async function pushWheels(reference: string, wheelsDir: string, scope: InterruptScope, engine?: EngineEndpoint): Promise<boolean> {
   const run = await runBuild(
     [
-      'buildx', 'build', '--file', dockerfileOf('FROM scratch\nCOPY *.whl /\n', scope), '--progress', 'plain', '--provenance=false',
+      'buildx', 'build', '--file', dockerfileOf(`FROM scratch\nCOPY *.whl ${DIGESTS_FILE} /\n`, scope), '--progress', 'plain', '--provenance=false',
       '--output', `type=image,name=${reference},push=true`, wheelsDir,
     ],
     { scope, env: engineEnv(engine), what: `the push of ${reference}` },

@@ -13,8 +13,8 @@ function wheelOptions(options: Partial<WheelExecutorOptions> = {}) {
   });
 }
 
-function plan(options: Partial<WheelExecutorOptions> = {}) {
-  return planWheel({ options: wheelOptions(options), workspaceRoot: '/ws', exportDir: '/tmp/export-1', env: {}, stderrIsTty: false });
+function plan(options: Partial<WheelExecutorOptions> = {}, environmentBuildArgs: string[] = []) {
+  return planWheel({ options: wheelOptions(options), environmentBuildArgs, workspaceRoot: '/ws', exportDir: '/tmp/export-1', env: {}, stderrIsTty: false });
 }
 
 describe('wheelBuildArgs', () => {
@@ -108,8 +108,16 @@ describe('planWheel', () => {
     ]);
   });
 
+  it('passes credential-looking build args by name only, so buildx reads them from its environment', () => {
+    const { argv } = plan({ buildArgs: { CUDA_VERSION: '12.4.1' } }, ['HF_TOKEN']);
+    const index = argv.indexOf('HF_TOKEN');
+    expect(argv[index - 1]).toBe('--build-arg');
+    expect(argv).toContain('CUDA_VERSION=12.4.1');
+    expect(argv.some((arg) => arg.startsWith('HF_TOKEN='))).toBe(false);
+  });
+
   it('draws tty progress at a terminal outside CI', () => {
-    const atTerminal = planWheel({ options: wheelOptions(), workspaceRoot: '/ws', exportDir: '/x', env: {}, stderrIsTty: true });
+    const atTerminal = planWheel({ options: wheelOptions(), environmentBuildArgs: [], workspaceRoot: '/ws', exportDir: '/x', env: {}, stderrIsTty: true });
     expect(atTerminal.build.progress).toBe('tty');
   });
 });

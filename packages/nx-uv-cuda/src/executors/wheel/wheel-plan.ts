@@ -4,6 +4,8 @@ import type { WheelOptions } from './schema';
 
 export interface WheelPlanInput {
   options: WheelOptions;
+  /** Credential-looking build args that buildx takes from the environment (the build-args file names them). */
+  environmentBuildArgs: string[];
   workspaceRoot: string;
   exportDir: string;
   env: NodeJS.ProcessEnv;
@@ -29,6 +31,7 @@ export function planWheel(input: WheelPlanInput): { build: BuildxBuild; argv: st
     context: join(input.workspaceRoot, options.context),
     target: options.exportStage ?? options.target,
     buildArgs: wheelBuildArgs(options),
+    environmentBuildArgs: input.environmentBuildArgs,
     builder: options.builder,
     platforms: options.platforms,
     cacheFrom: options.cacheFrom,

@@ -1,0 +1,39 @@
+import { compareCodeUnits } from '../core/compare';
+import { isSecretName } from '../core/secret-names';
+import type { DockerfileModel } from '../docker/dockerfile-model';
+
+/**
+ * The Dockerfile's ARGs whose names look like credentials (HF_TOKEN, PIP_PASSWORD). No option may hold their
+ * values (config/shared-schemas.ts refuses them): buildx reads them from the environment of nx by name
+ * (`--build-arg HF_TOKEN`), so no file, argv or cache ever holds them.
+ */
+export function environmentBuildArgNames(model: DockerfileModel): string[] {
+  const declared = [...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)].map((arg) => arg.name);
+  return [...new Set(declared.filter(isSecretName))].sort(compareCodeUnits);
+}
+
+/** Those of them that are set in `env`, with their values. */
+export function environmentBuildArgs(model: DockerfileModel, env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(environmentBuildArgNames(model).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
+}
+
+/**
+ * BuildKit writes every build arg in scope of a RUN into that layer's history (`docker history --no-trunc` shows
+ * `|1 HF_TOKEN=... /bin/sh -c ...`): a credential-looking ARG declared in a stage with a RUN after it ships with
+ * the image.
+ */
+export function secretArgWarnings(model: DockerfileModel): string[] {
+  return model.stages.flatMap((stage) =>
+    stage.args
+      .filter((arg) => isSecretName(arg.name))
+      .flatMap((arg) => {
+        const run = stage.runs.find((candidate) => candidate.line > arg.line);
+        if (!run) return [];
+        return [
+          `${model.file}:${arg.line}: ARG ${arg.name} is in scope of the RUN at line ${run.line}, and BuildKit writes ` +
+            `every build arg in scope into the image history: mount it as a secret instead ` +
+            `(RUN --mount=type=secret,id=${arg.name.toLowerCase()},env=${arg.name} ... and the secrets option)`,
+        ];
+      }),
+  );
+}

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isPluginError } from '../core/errors';
+import { withFileLock, type LockOwner } from './file-lock';
+import { interruptible } from './interruptible';
+
+const root = mkdtempSync(join(tmpdir(), 'nx-uv-cuda-lock-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let count = 0;
+const lockPath = () => join(root, `locks-${count++}`, 'key');
+
+describe('withFileLock', () => {
+  it('runs one holder at a time: the second waits, says whom for, and runs after the first', async () => {
+    const path = lockPath();
+    const events: string[] = [];
+    const waitedFor: Array<LockOwner | undefined> = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await interruptible(async (scope) => {
+      const first = withFileLock(path, scope, { onWait: () => events.push('first waited'), onStale: () => {} }, async () => {
+        events.push('first in');
+        await released;
+        events.push('first out');
+      });
+      const second = withFileLock(path, scope, { onWait: (owner) => waitedFor.push(owner), onStale: () => {}, pollMs: 10 }, async () => {
+        events.push('second in');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      await Promise.all([first, second]);
+    });
+    expect(events).toEqual(['first in', 'first out', 'second in']);
+    expect(waitedFor).toEqual([expect.objectContaining({ pid: process.pid, host: hostname() })]);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('releases the lock when the work fails', async () => {
+    const path = lockPath();
+    await expect(
+      interruptible((scope) => withFileLock(path, scope, { onWait: () => {}, onStale: () => {} }, async () => {
+        throw new Error('compile failed');
+      })),
+    ).rejects.toThrow('compile failed');
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('takes over a lock whose holder on this host is gone', async () => {
+    const path = lockPath();
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'owner.json'), JSON.stringify({ pid: dead, host: hostname(), since: '2026-01-01T00:00:00Z' }));
+    const stale: Array<LockOwner | undefined> = [];
+    const ran = await interruptible((scope) =>
+      withFileLock(path, scope, { onWait: () => stale.push(undefined), onStale: (owner) => stale.push(owner) }, async () => 'ran'),
+    );
+    expect(ran).toBe('ran');
+    expect(stale).toEqual([expect.objectContaining({ pid: dead })]);
+  });
+
+  it('stops waiting on interruption with a PluginError of kind interrupted', async () => {
+    const path = lockPath();
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'owner.json'), JSON.stringify({ pid: process.pid, host: hostname(), since: 'now' }));
+    const waiting = interruptible((scope) => withFileLock(path, scope, { onWait: () => process.emit('SIGINT'), onStale: () => {}, pollMs: 10 }, async () => 'ran'));
+    const error = await waiting.catch((caught: unknown) => caught);
+    expect(isPluginError(error, 'interrupted')).toBe(true);
+    expect(existsSync(path)).toBe(true);
+  });
+});
