@@ -11,15 +11,18 @@ export interface Renamed<T> {
 
 export function applyRenames<T>(value: T, renames: Renames, where: string): Renamed<T> {
   if (!isTable(value)) return { value, warnings: [] };
-  const copy = structuredClone(value) as Record<string, unknown>;
+  // Tables are copied along the paths a rename walks, not cloned whole: the caller's value stays as it was, and a
+  // table nested thousands deep costs nothing.
+  const copy = { ...value } as Record<string, unknown>;
+  const copied = new WeakSet<object>([copy]);
   const warnings: string[] = [];
   for (const [from, to] of Object.entries(renames)) {
     const fromPath = from.split('.');
     const toPath = to.split('.');
-    const parent = tableAt(copy, fromPath.slice(0, -1));
+    const parent = tableAt(copy, fromPath.slice(0, -1), copied);
     const oldKey = fromPath[fromPath.length - 1];
     if (!parent || !Object.hasOwn(parent, oldKey)) continue;
-    const target = tableAt(copy, toPath.slice(0, -1), true);
+    const target = tableAt(copy, toPath.slice(0, -1), copied, true);
     // The new key's parent is not a table: validation will report that; the old key is left for it to name.
     if (!target) continue;
     const newKey = toPath[toPath.length - 1];
@@ -35,14 +38,25 @@ export function applyRenames<T>(value: T, renames: Renames, where: string): Rena
   return { value: copy as T, warnings };
 }
 
-function tableAt(root: Record<string, unknown>, path: string[], create = false): Record<string, unknown> | undefined {
+/**
+ * The table at `path` below `root`, each table on the way replaced once by a shallow copy (`copied` holds the
+ * copies), or created when `create`.
+ */
+function tableAt(
+  root: Record<string, unknown>,
+  path: string[],
+  copied: WeakSet<object>,
+  create = false,
+): Record<string, unknown> | undefined {
   let table = root;
   for (const key of path) {
-    if (!isTable(table[key])) {
-      if (!create || table[key] !== undefined) return undefined;
-      table[key] = {};
-    }
+    const next = table[key];
+    if (isTable(next)) {
+      if (!copied.has(next)) table[key] = { ...next };
+    } else if (create && next === undefined) table[key] = {};
+    else return undefined;
     table = table[key] as Record<string, unknown>;
+    copied.add(table);
   }
   return table;
 }

@@ -369,6 +369,20 @@ describe('parseDockerfile errors name the file and the line', () => {
       `${FILE}:4: circular dependency between stages: a -> b -> a`,
     ],
     ['a FROM that cannot be expanded', lines('ARG V=1', 'FROM img:${V%.*}'), `${FILE}:2: cannot expand the FROM image`],
+    ['a FROM --platform that cannot be expanded', lines('FROM --platform=${P a'), `${FILE}:1: cannot expand the FROM --platform value`],
+    [
+      'a RUN heredoc never closed (dockerfile-ast reads it to the end of the file)',
+      lines('FROM alpine AS a', 'RUN <<EOF', 'echo hi', 'FROM a AS b'),
+      `${FILE}:2: RUN <<EOF: the heredoc terminator is missing: end the heredoc with a line holding only EOF`,
+    ],
+    ['a COPY heredoc never closed', lines('FROM alpine', 'COPY <<EOF /x', 'key=value'), `${FILE}:2: COPY <<EOF: the heredoc terminator is missing`],
+    ['a heredoc opened on the last line', 'FROM alpine\nRUN <<EOF', `${FILE}:2: RUN <<EOF: the heredoc terminator is missing`],
+    ['a <<- heredoc never closed', lines('FROM alpine', 'RUN <<-EOF', '\tx', '\tEOT'), `${FILE}:2: RUN <<-EOF: the heredoc terminator is missing`],
+    ['a quoted heredoc never closed', lines('FROM alpine', 'RUN <<"EOF"', 'x', '"EOF"'), `${FILE}:2: RUN <<"EOF": the heredoc terminator is missing`],
+    ['a terminator indented with spaces', lines('FROM alpine', 'RUN <<-EOF', '  EOF'), `${FILE}:2: RUN <<-EOF: the heredoc terminator is missing`],
+    ['the second of two heredocs never closed', lines('FROM alpine', 'COPY <<A <<B /d/', 'a', 'A', 'b'), `${FILE}:2: COPY <<B: the heredoc terminator is missing`],
+    ['an ONBUILD heredoc never closed', lines('FROM alpine', 'ONBUILD RUN <<EOF', 'x'), `${FILE}:2: RUN <<EOF: the heredoc terminator is missing`],
+    ['a heredoc without a name', lines('FROM alpine', 'RUN cat <<-', 'FROM alpine'), `${FILE}:2: RUN <<-: a heredoc needs a name, as in <<EOF`],
     [
       'a FROM naming a stage defined further down (BuildKit would pull it as an image)',
       lines('FROM alpine AS app', 'FROM deps AS final', 'FROM alpine AS deps'),
@@ -379,6 +393,27 @@ describe('parseDockerfile errors name the file and the line', () => {
     expect(error.name).toBe('PluginError');
     expect(error.message.startsWith(message)).toBe(true);
     expect(error.where).toEqual({ file: FILE, line: Number(/^[^:]+:(\d+):/.exec(message)![1]) });
+  });
+});
+
+describe('parseDockerfile heredocs and long chains', () => {
+  it('accepts closed heredocs: <<-EOF closed by a tab-indented line, quoted names, two on one line, CRLF, no final newline', () => {
+    const closed = [
+      lines('FROM alpine', 'RUN <<-EOF', '\techo', '\t\tEOF', 'FROM alpine AS b'),
+      lines('FROM alpine', "COPY <<'EOF' /x", '$HOME', 'EOF', 'FROM alpine AS b'),
+      lines('FROM alpine', 'COPY <<A <<B /d/', 'a', 'A', 'b', 'B', 'FROM alpine AS b'),
+      'FROM alpine\r\nRUN <<EOF\r\necho\r\nEOF\r\nFROM alpine AS b\r\n',
+      'FROM alpine AS b\nRUN <<EOF\necho\nEOF',
+      lines('FROM alpine AS b', 'RUN cat <<<"here-string"', 'RUN echo "<<EOF"'),
+    ];
+    for (const text of closed) expect(parse(text).stages.at(-1)?.name).toBe('b');
+  });
+
+  it('reads a chain of thousands of stages without overflowing the stack', () => {
+    const count = 6000;
+    const text = ['FROM alpine AS s0', ...Array.from({ length: count }, (_, index) => `FROM s${index} AS s${index + 1}`)].join('\n');
+    const model = parse(text);
+    expect(stageChain(model, `s${count}`)).toHaveLength(count + 1);
   });
 });
 

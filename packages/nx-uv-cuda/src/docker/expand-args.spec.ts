@@ -41,6 +41,12 @@ describe('expandArgs', () => {
     expect(() => expandArgs('${}', values)).toThrow(/bad substitution/);
     expect(() => expandArgs('${CUDA_VERSION%.*}', values)).toThrow(/unsupported substitution/);
   });
+
+  it('refuses defaults nested deeper than 64 with an Error, not a stack overflow', () => {
+    const nested = (depth: number) => `${'${A:-'.repeat(depth)}x${'}'.repeat(depth)}`;
+    expect(expandArgs(nested(64), {})).toBe('x');
+    expect(() => expandArgs(nested(20_000), {})).toThrow(/^substitutions nested more than 64 deep in /);
+  });
 });
 
 describe('argNamesIn', () => {

@@ -4,6 +4,8 @@ const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
 const MODIFIERS = [':-', ':+', '-', '+'] as const;
 type Modifier = (typeof MODIFIERS)[number];
+/** `${A:-${B:-...}}` nests by recursion: refuse what no Dockerfile writes before it overflows the call stack. */
+const MAX_NESTING = 64;
 
 /**
  * Docker-style variable expansion as applied to FROM lines: `$VAR`, `${VAR}`,
@@ -25,6 +27,7 @@ export function argNamesIn(text: string, escapeChar = '\\'): string[] {
 
 class Expander {
   private pos = 0;
+  private depth = 0;
 
   constructor(
     private readonly text: string,
@@ -67,8 +70,10 @@ class Expander {
     const name = this.readName();
     if (name === '') throw this.error('bad substitution');
     const modifier = this.readModifier();
+    if (++this.depth > MAX_NESTING) throw this.error(`substitutions nested more than ${MAX_NESTING} deep`);
     // The word is expanded even when unused, so that argNamesIn sees every name.
     const word = modifier === undefined ? '' : this.expandWord(true);
+    this.depth--;
     if (this.pos >= this.text.length) throw this.error("missing '}'");
     if (this.text[this.pos] !== '}') throw this.error(`unsupported substitution after "\${${name}"`);
     this.pos++;

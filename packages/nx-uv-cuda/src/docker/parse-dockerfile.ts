@@ -1,4 +1,4 @@
-import { Arg, DockerfileParser, From, Instruction, Keyword, Run } from 'dockerfile-ast';
+import { Arg, DockerfileParser, From, Instruction, Keyword, Onbuild, Run } from 'dockerfile-ast';
 import { fileError } from '../core/errors';
 import { expandArgs } from './expand-args';
 import { lineOf, readInstruction, removeLineContinuations, unquote, type InstructionReads } from './instruction-sources';
@@ -9,6 +9,8 @@ import type { ArgDeclaration, DockerfileModel, RunCommand, Stage, StageSource } 
 /** Docker's rule for `AS` names (checked after lowercasing). */
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 const KNOWN_KEYWORDS = new Set<string>(Object.values(Keyword));
+const HEREDOC_KEYWORDS = new Set<string>([Keyword.RUN, Keyword.COPY, Keyword.ADD]);
+const LINE_BREAK = /\r\n|\r|\n/;
 
 interface StageHeader {
   index: number;
@@ -50,6 +52,8 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
   const escapeChar = dockerfile.getEscapeCharacter();
   const instructions = dockerfile.getInstructions();
   instructions.forEach((instruction) => assertKnownKeyword(instruction, file));
+  const source = new SourceText(text);
+  instructions.forEach((instruction) => assertHeredocsClosed(instruction, source, file));
 
   const firstFrom = instructions.findIndex((instruction) => instruction instanceof From);
   if (firstFrom === -1) {
@@ -63,7 +67,7 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
 
   const context: ParseContext = {
     file,
-    source: new SourceText(text),
+    source,
     escapeChar,
     headers,
     globalDefaults: globalArgDefaults(globalArgs, escapeChar, file),
@@ -85,6 +89,48 @@ function assertKnownKeyword(instruction: Instruction, file: string): void {
   if (!KNOWN_KEYWORDS.has(instruction.getKeyword())) {
     throw fileError('dockerfile', file, lineOf(instruction), `unknown instruction "${instruction.getInstruction()}"`);
   }
+}
+
+/**
+ * dockerfile-ast reads a heredoc whose terminator line never comes up to the end of the file, taking every
+ * instruction after it for heredoc content; Docker refuses the file. The heredocs are those the operands of the
+ * opening line name; their terminators are looked for in order, in the lines after it.
+ */
+function assertHeredocsClosed(instruction: Instruction, source: SourceText, file: string): void {
+  const opener = instruction instanceof Onbuild ? instruction.getTriggerInstruction() : instruction;
+  if (!opener || !HEREDOC_KEYWORDS.has(opener.getKeyword())) return;
+  const markers = opener.getArguments().flatMap((argument) => {
+    const heredoc = heredocOpenedBy(argument.getValue());
+    return heredoc ? [{ ...heredoc, line: argument.getRange().start.line }] : [];
+  });
+  if (markers.length === 0) return;
+  const range = instruction.getRange();
+  const openingLine = markers[0].line;
+  const body = source.slice(range).split(LINE_BREAK).slice(openingLine - range.start.line + 1);
+  let searchFrom = 0;
+  for (const { name, chomp, operand } of markers.filter((marker) => marker.line === openingLine)) {
+    const where = `${opener.getKeyword()} ${operand}`;
+    if (name === '') {
+      throw fileError('dockerfile', file, lineOf(instruction), `${where}: a heredoc needs a name, as in <<EOF`);
+    }
+    const end = body.findIndex((line, index) => index >= searchFrom && (chomp ? line.replace(/^\t+/, '') : line) === name);
+    if (end === -1) {
+      const reason = `${where}: the heredoc terminator is missing: end the heredoc with a line holding only ${name}`;
+      throw fileError('dockerfile', file, lineOf(instruction), reason);
+    }
+    searchFrom = end + 1;
+  }
+}
+
+/** The heredoc an operand opens, read as dockerfile-ast does: `<<EOF`, `<<-EOF` (tabs stripped), `<<"EOF"`, `<<'EOF'`. */
+function heredocOpenedBy(operand: string): { name: string; chomp: boolean; operand: string } | undefined {
+  if (!operand.startsWith('<<') || operand.length === 2) return undefined;
+  const chomp = operand[2] === '-';
+  const word = operand.slice(chomp ? 3 : 2);
+  const quoted = /^(["'])(.*)\1$/s.exec(word);
+  // An unbalanced quote or a third `<` (a here-string) opens no heredoc.
+  if ((/^["']/.test(word) && !quoted) || word.startsWith('<')) return undefined;
+  return { name: quoted ? quoted[2] : word, chomp, operand };
 }
 
 function globalArgDeclarations(instruction: Instruction, file: string): ArgDeclaration[] {
@@ -169,6 +215,8 @@ function buildStage(group: Instruction[], header: StageHeader, context: ParseCon
   const reads = body.map((instruction) => ({ line: lineOf(instruction), ...readInstruction(instruction, context) }));
   const references = stageReferences(header, reads, context);
   const baseStage = resolveBaseStage(header, context);
+  // Only checked: the model keeps the platform as written, and stage-graph expands it with the build args.
+  if (header.platform !== undefined) expandFromOperand(header.platform, 'the FROM --platform value', header, context);
   const { line: startLine, ...identity } = header;
   const endLine = group[group.length - 1].getRange().end.line + 1;
   const stage: Stage = {
@@ -209,12 +257,7 @@ function withResolvedFrom(source: StageSource, context: ParseContext): StageSour
  * (with their defaults: a build arg can still point FROM elsewhere, see baseImagesOf).
  */
 function resolveBaseStage(header: StageHeader, context: ParseContext): StageHeader | undefined {
-  let expanded: string;
-  try {
-    expanded = expandArgs(header.baseImage, context.globalDefaults, context.escapeChar).toLowerCase();
-  } catch (error) {
-    throw fileError('dockerfile', context.file, header.line, `cannot expand the FROM image: ${(error as Error).message}`);
-  }
+  const expanded = expandFromOperand(header.baseImage, 'the FROM image', header, context).toLowerCase();
   const earlier = context.headers.slice(0, header.index).find((stage) => stage.name === expanded);
   if (earlier) return earlier;
   // BuildKit reads a name that only a later stage has as an image, and tries to pull docker.io/library/<name>.
@@ -226,6 +269,15 @@ function resolveBaseStage(header: StageHeader, context: ParseContext): StageHead
     throw fileError('dockerfile', context.file, header.line, reason);
   }
   return undefined;
+}
+
+/** A FROM operand with the global ARG defaults; Docker refuses the build when it cannot expand one. */
+function expandFromOperand(operand: string, what: string, header: StageHeader, context: ParseContext): string {
+  try {
+    return expandArgs(operand, context.globalDefaults, context.escapeChar);
+  } catch (error) {
+    throw fileError('dockerfile', context.file, header.line, `cannot expand ${what}: ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -249,25 +301,32 @@ function refName(stage: { name?: string; index: number }): string {
   return stage.name ?? String(stage.index);
 }
 
-/** Docker refuses stages that read each other in a loop; report the reference that closes it. */
+/**
+ * Docker refuses stages that read each other in a loop; report the reference that closes it. The depth-first
+ * search keeps its own stack: a chain of thousands of stages must not overflow the call stack.
+ */
 function assertNoCycles(built: BuiltStage[], file: string): void {
   const done = new Set<number>();
-  const path: number[] = [];
-  const visit = (index: number): void => {
-    if (done.has(index)) return;
-    path.push(index);
-    for (const dependency of built[index].dependencies) {
-      const loopStart = path.indexOf(dependency.stage);
+  built.forEach((_, root) => {
+    if (done.has(root)) return;
+    const path = [{ stage: root, next: 0 }];
+    while (path.length > 0) {
+      const top = path[path.length - 1];
+      const dependency = built[top.stage].dependencies[top.next++];
+      if (dependency === undefined) {
+        done.add(top.stage);
+        path.pop();
+        continue;
+      }
+      if (done.has(dependency.stage)) continue;
+      const loopStart = path.findIndex(({ stage }) => stage === dependency.stage);
       if (loopStart !== -1) {
-        const loop = [...path.slice(loopStart), dependency.stage].map((stage) => refName(built[stage].stage));
+        const loop = [...path.slice(loopStart).map(({ stage }) => stage), dependency.stage].map((stage) => refName(built[stage].stage));
         throw fileError('dockerfile', file, dependency.line, `circular dependency between stages: ${loop.join(' -> ')}`);
       }
-      visit(dependency.stage);
+      path.push({ stage: dependency.stage, next: 0 });
     }
-    path.pop();
-    done.add(index);
-  };
-  built.forEach((_, index) => visit(index));
+  });
 }
 
 /**

@@ -4,11 +4,19 @@ import { argNamesIn, expandArgs } from './expand-args';
 
 type BuildArgs = Readonly<Record<string, string>>;
 
+/** Stages by name, per model (models are never changed): a lookup per reference stays cheap in long chains. */
+const stagesByName = new WeakMap<DockerfileModel, Map<string, Stage>>();
+
 /** A stage by name (case-insensitively) or by index, as `--from=0` allows. */
 export function resolveStageRef(model: DockerfileModel, ref: string): Stage | undefined {
   if (/^\d+$/.test(ref)) return model.stages[Number(ref)];
-  const name = ref.toLowerCase();
-  return model.stages.find((stage) => stage.name === name);
+  let byName = stagesByName.get(model);
+  if (!byName) {
+    byName = new Map();
+    for (const stage of model.stages) if (stage.name !== undefined && !byName.has(stage.name)) byName.set(stage.name, stage);
+    stagesByName.set(model, byName);
+  }
+  return byName.get(ref.toLowerCase());
 }
 
 /**
@@ -37,16 +45,16 @@ export function stageChain(
     return [...(base ? [base.name ?? String(base.index)] : []), ...stage.fromRefs];
   };
   const reached = new Set<Stage>();
-  const visit = (stage: Stage): void => {
-    if (reached.has(stage)) return;
+  // A worklist rather than recursion: a chain of thousands of stages must not overflow the call stack.
+  const pending = [root];
+  for (let stage = pending.pop(); stage !== undefined; stage = pending.pop()) {
+    if (reached.has(stage)) continue;
     reached.add(stage);
-    refsOf(stage).forEach((ref) => {
-      if (replacedNames.has(ref.toLowerCase())) return;
-      const dependency = resolveStageRef(model, ref);
-      if (dependency) visit(dependency);
-    });
-  };
-  visit(root);
+    for (const ref of refsOf(stage)) {
+      const dependency = replacedNames.has(ref.toLowerCase()) ? undefined : resolveStageRef(model, ref);
+      if (dependency) pending.push(dependency);
+    }
+  }
   return model.stages.filter((stage) => reached.has(stage));
 }
 

@@ -136,6 +136,21 @@ describe('evaluateMarker', () => {
   });
 });
 
+describe('parseMarker nesting', () => {
+  it('reads 64 levels of parentheses and refuses deeper ones with a marker error, not a stack overflow', () => {
+    const nested = (depth: number) => `${'('.repeat(depth)}extra == 'a'${')'.repeat(depth)}`;
+    expect(evaluateMarker(nested(64), context(['a']))).toBe(true);
+    const error = (() => {
+      try {
+        return parseMarker(nested(20_000));
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(isPluginError(error, 'marker') && error.message).toMatch(/at column 65: parentheses nested more than 64 deep$/);
+  });
+});
+
 describe('markerMayHold', () => {
   it('holds for a missing marker and for unknown ones, not for definitely false ones', () => {
     expect(markerMayHold(undefined, context())).toBe(true);

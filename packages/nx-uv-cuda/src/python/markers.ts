@@ -96,6 +96,8 @@ function activeSetOf(variable: string, context: MarkerContext): ReadonlySet<stri
 const COMPARISON_OPERATORS = ['===', '==', '!=', '<=', '>=', '~=', '<', '>'];
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_.]*/y;
 const WHITESPACE = /\s*/y;
+/** Parentheses nest by recursion: refuse what no lock writes before it overflows the call stack. */
+const MAX_NESTING = 64;
 
 /**
  * Recursive descent over
@@ -103,6 +105,7 @@ const WHITESPACE = /\s*/y;
  */
 class MarkerParser {
   private position = 0;
+  private depth = 0;
 
   constructor(private readonly text: string) {}
 
@@ -128,8 +131,10 @@ class MarkerParser {
   private parseAtom(): MarkerExpression {
     this.skipWhitespace();
     if (this.text[this.position] === '(') {
+      if (++this.depth > MAX_NESTING) this.fail(`parentheses nested more than ${MAX_NESTING} deep`);
       this.position++;
       const inner = this.parseOr();
+      this.depth--;
       this.skipWhitespace();
       if (this.text[this.position] !== ')') this.fail('expected ")"');
       this.position++;

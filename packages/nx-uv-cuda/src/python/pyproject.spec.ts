@@ -278,6 +278,15 @@ describe('parsePyproject TOML errors', () => {
     expect(error.where).toEqual({ file: FILE, line: 3 });
   });
 
+  it('reports bytes that are not UTF-8 with their line', () => {
+    const bytes = Buffer.concat([Buffer.from('[project]\nname = "caf'), Buffer.from([0xe9]), Buffer.from('"\n')]);
+    const error = thrownPluginError('pyproject', () => parsePyproject(bytes.toString('utf8'), FILE));
+    expect(error.message).toBe(
+      `${FILE}:2: the file is not UTF-8: this line holds bytes that are not UTF-8 text (read as U+FFFD); save it as UTF-8`,
+    );
+    expect(error.where).toEqual({ file: FILE, line: 2 });
+  });
+
   it('reports a duplicate key as invalid TOML', () => {
     expect(pyprojectError('[project]', 'name = "a"', 'name = "b"').message).toMatch(
       /^services\/ml\/pyproject\.toml:3:\d+: invalid TOML: /,

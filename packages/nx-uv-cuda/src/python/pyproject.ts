@@ -1,10 +1,10 @@
-import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { PluginError } from '../core/errors';
 import { formatZodIssues } from '../core/zod-message';
 import { PROJECT_CONFIG_RENAMES, projectConfigSchema, type ProjectConfig } from '../config/project-config';
 import { applyRenames, type Renamed } from '../config/renamed-options';
 import { normalizeName } from './names';
+import { parseTomlFile } from './toml';
 
 /** What the plugin reads from a pyproject.toml; everything else in the file is ignored. */
 export interface PyProject {
@@ -98,7 +98,7 @@ const pyprojectSchema = z
   .loose();
 
 export function parsePyproject(text: string, file: string): PyProject {
-  const data = renameConfigKeys(parsePyprojectToml(text, file), file);
+  const data = renameConfigKeys(parseTomlFile(text, file, 'pyproject'), file);
   const result = pyprojectSchema.safeParse(data.value);
   if (!result.success) throw new PluginError('pyproject', formatZodIssues(result.error.issues, file), { file });
   const { project, tool } = result.data;
@@ -137,26 +137,8 @@ function renameConfigKeys(data: unknown, file: string): Renamed<unknown> {
   return { value: { ...(data as object), tool: { ...tool, 'nx-uv-cuda': renamed.value } }, warnings: renamed.warnings };
 }
 
-function parsePyprojectToml(text: string, file: string): unknown {
-  try {
-    return parseToml(text);
-  } catch (error) {
-    if (error instanceof TomlError) {
-      throw new PluginError('pyproject', `${file}:${error.line}:${error.column}: invalid TOML: ${firstLine(error.message)}`, {
-        file,
-        line: error.line,
-      });
-    }
-    throw error;
-  }
-}
-
 function normalizeSources(sources: Record<string, UvSource | UvSource[]>): Record<string, UvSource[]> {
   return Object.fromEntries(
     Object.entries(sources).map(([name, source]) => [normalizeName(name), [source].flat()]),
   );
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0];
 }

@@ -138,6 +138,44 @@ describe('parseUvLock errors', () => {
     );
   });
 
+  it('reports a package listed twice (same name, version and source) as a duplicate, with both lines', () => {
+    const torch = '[[package]]\nname = "torch"\nversion = "2.5.1"\nsource = { registry = "https://pypi.org/simple" }\n';
+    const app = '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\ndependencies = [{ name = "torch" }]\n';
+    const error = errorOf(() => parseUvLock(lockWith(`${app}\n${torch}\n${torch}`), 'uv.lock'));
+    expect(error.message).toBe(
+      'uv.lock:15: duplicate package: torch 2.5.1 (registry+https://pypi.org/simple) is listed twice (lines 10 and 15); ' +
+        'remove one, or run `uv lock`',
+    );
+    expect(error.where).toEqual({ file: 'uv.lock', line: 15 });
+  });
+
+  it('reports a versionless package listed twice with its source, and keeps one name and source at two versions', () => {
+    const shared = '[[package]]\nname = "shared"\nsource = { editable = "libs/shared" }\n';
+    expect(errorOf(() => parseUvLock(lockWith(`${shared}\n${shared}`), 'uv.lock')).message).toMatch(
+      /^uv\.lock:8: duplicate package: shared \(editable\+libs\/shared\) is listed twice \(lines 4 and 8\)/,
+    );
+    const numpy = (version: string) => `[[package]]\nname = "numpy"\nversion = "${version}"\nsource = { registry = "https://pypi.org/simple" }\n`;
+    expect(parseUvLock(lockWith(`${numpy('1.26.4')}\n${numpy('2.0.0')}`), 'uv.lock').packages).toHaveLength(2);
+  });
+
+  it('rejects a dependency marker that does not parse, naming its key path', () => {
+    const packages =
+      '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\ndependencies = [{ name = "b", marker = "extra == \'cu124" }]\n\n' +
+      '[[package]]\nname = "b"\nversion = "1"\nsource = { registry = "r" }\n';
+    expect(errorOf(() => parseUvLock(lockWith(packages), 'uv.lock')).message).toBe(
+      'uv.lock: package[0].dependencies[0].marker: invalid marker "extra == \'cu124" at column 10: unterminated string',
+    );
+  });
+
+  it('reports bytes that are not UTF-8 with their line', () => {
+    const bytes = Buffer.concat([Buffer.from('version = 1\n# caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    const error = errorOf(() => parseUvLock(bytes.toString('utf8'), 'uv.lock'));
+    expect(error.message).toBe(
+      'uv.lock:2: the file is not UTF-8: this line holds bytes that are not UTF-8 text (read as U+FFFD); save it as UTF-8',
+    );
+    expect(error.where).toEqual({ file: 'uv.lock', line: 2 });
+  });
+
   it('rejects a dependency entry on a package the lock lacks', () => {
     const packages =
       '[[package]]\nname = "app"\nversion = "1"\nsource = { editable = "." }\n\n' +
@@ -220,5 +258,10 @@ describe('lockedLocalVersions', () => {
     expect(lockedLocalVersions(lockWith(entry('distribution', 'torch', '2.3.0+cpu')), 'torch')).toEqual(['cpu']);
     expect(lockedLocalVersions(lockWith(entry('package', 'torch', '2.7.0')), 'torch')).toEqual([]);
     expect(lockedLocalVersions(lockWith(entry('package', 'numpy', '2.0.0')), 'torch')).toEqual([]);
+  });
+
+  it('reads a name holding regular expression characters as written', () => {
+    expect(lockedLocalVersions(lockWith(entry('package', 'a(b', '1.0+x')), 'a(b')).toEqual(['x']);
+    expect(lockedLocalVersions(lockWith(entry('package', 'zope-interface', '1.0+x')), 'zope.interface')).toEqual([]);
   });
 });

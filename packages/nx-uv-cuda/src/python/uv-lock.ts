@@ -1,8 +1,9 @@
-import { parse, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { PluginError } from '../core/errors';
+import { fileError, isPluginError, PluginError } from '../core/errors';
 import { formatKeyPath, formatZodIssues } from '../core/zod-message';
+import { parseMarker } from './markers';
 import { normalizeName } from './names';
+import { parseTomlFile } from './toml';
 
 export const SOURCE_KINDS = ['registry', 'git', 'url', 'path', 'directory', 'editable', 'virtual'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -101,9 +102,10 @@ type RawDependency = z.infer<typeof dependencySchema>;
 
 /** Reads uv.lock text; throws an `uv-lock` PluginError naming the file and the offending line or key path. */
 export function parseUvLock(text: string, file: string): UvLock {
-  const result = lockSchema.safeParse(parseToml(text, file));
+  const result = lockSchema.safeParse(parseTomlFile(text, file, 'uv-lock'));
   if (!result.success) throw lockError(file, formatZodIssues(result.error.issues, file));
   const lock = toModel(result.data, file);
+  checkNoDuplicates(lock, text);
   checkDependencyTargets(lock);
   return lock;
 }
@@ -161,16 +163,6 @@ export class PackageLookup {
   }
 }
 
-function parseToml(text: string, file: string): unknown {
-  try {
-    return parse(text);
-  } catch (error) {
-    if (!(error instanceof TomlError)) throw error;
-    const problem = error.message.replace(/^Invalid TOML document: /, '').split('\n')[0];
-    throw new PluginError('uv-lock', `${file}:${error.line}:${error.column}: invalid TOML: ${problem}`, { file, line: error.line });
-  }
-}
-
 function toModel(raw: RawLock, file: string): UvLock {
   return {
     file,
@@ -206,9 +198,45 @@ function mapValues<T, U>(record: Record<string, T>, map: (value: T, key: string)
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value, key)]));
 }
 
-/** Every dependency entry must point at exactly one package, so that slicing is exact. */
+/**
+ * uv identifies a package by its name, version and source: the same three twice is a bad merge or hand edit,
+ * which would otherwise be reported as an ambiguous entry. One name and source with two versions is fine: uv
+ * keeps both when the resolution forks (e.g. by Python version).
+ */
+function checkNoDuplicates(lock: UvLock, text: string): void {
+  const lines = packageHeaderLines(text, lock.packages.length);
+  const firstByKey = new Map<string, number>();
+  lock.packages.forEach((lockPackage, index) => {
+    const source = formatSource(lockPackage.source);
+    const key = JSON.stringify([normalizeName(lockPackage.name), lockPackage.version ?? null, source]);
+    const first = firstByKey.get(key);
+    if (first === undefined) {
+      firstByKey.set(key, index);
+      return;
+    }
+    const what = [lockPackage.name, lockPackage.version, `(${source})`].filter((part) => part !== undefined).join(' ');
+    const where = lines ? `lines ${lines[first]} and ${lines[index]}` : `package[${first}] and package[${index}]`;
+    const reason = `duplicate package: ${what} is listed twice (${where}); remove one, or run \`uv lock\``;
+    throw fileError('uv-lock', lock.file, lines?.[index], reason);
+  });
+}
+
+/** The line of each `[[package]]` header, when every package has one (uv's own layout). */
+function packageHeaderLines(text: string, count: number): number[] | undefined {
+  const lines: number[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (/^[ \t]*\[\[[ \t]*(?:package|distribution)[ \t]*\]\][ \t]*(?:#.*)?\r?$/.test(line)) lines.push(index + 1);
+  });
+  return lines.length === count ? lines : undefined;
+}
+
+/**
+ * Every dependency entry must point at exactly one package, so that slicing is exact, and its marker must parse,
+ * so that slicing never fails on it later with no word of the lock.
+ */
 function checkDependencyTargets(lock: UvLock): void {
   const lookup = new PackageLookup(lock);
+  const validMarkers = new Set<string>();
   lock.packages.forEach((lockPackage, index) => {
     for (const [path, dependency] of dependencyEntries(lockPackage, index)) {
       const matches = lookup.candidates(dependency).length;
@@ -216,6 +244,15 @@ function checkDependencyTargets(lock: UvLock): void {
         const problem = describeMismatch(dependency, matches);
         throw lockError(lock.file, `${lock.file}: ${formatKeyPath(path)}: ${problem}`);
       }
+      const { marker } = dependency;
+      if (marker === undefined || validMarkers.has(marker)) continue;
+      try {
+        parseMarker(marker);
+      } catch (error) {
+        if (!isPluginError(error, 'marker')) throw error;
+        throw lockError(lock.file, `${lock.file}: ${formatKeyPath([...path, 'marker'])}: ${error.message}`);
+      }
+      validMarkers.add(marker);
     }
   });
 }
@@ -255,7 +292,8 @@ function lockError(file: string, message: string): PluginError {
  */
 export function lockedLocalVersions(text: string, packageName: string): string[] {
   const labels = new Set<string>();
-  const entry = new RegExp(`\\[\\[(?:package|distribution)\\]\\]\\r?\\nname = "${packageName}"\\r?\\nversion = "[^"+]*\\+([^"]+)"`, 'g');
+  const name = packageName.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  const entry = new RegExp(`\\[\\[(?:package|distribution)\\]\\]\\r?\\nname = "${name}"\\r?\\nversion = "[^"+]*\\+([^"]+)"`, 'g');
   for (const match of text.matchAll(entry)) labels.add(match[1]);
   return [...labels];
 }
