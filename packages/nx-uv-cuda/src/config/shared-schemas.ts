@@ -83,3 +83,26 @@ export const registrySchema = z
   .refine((registry) => /^[a-zA-Z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(registry), {
     message: 'expected host[:port]/namespace with a lowercase namespace (Docker image references), like registry.example.com/ml',
   });
+
+/**
+ * A `--cache-from` / `--cache-to` spec (`type=registry,ref=...`, `type=s3,bucket=...,region=...`). Credentials in
+ * it (`secret_access_key=`, `session_token=`, gha's `token=`, `user:password@` in a URL) would reach logs and
+ * Nx's task details: refused, without repeating them; buildx reads them from the environment (AWS_*,
+ * ACTIONS_RUNTIME_TOKEN) or docker login.
+ */
+export const cacheSpecSchema = z
+  .string()
+  .min(1)
+  .superRefine((spec, context) => {
+    const fields = spec.split(',').map((field) => field.split('=', 1)[0].trim());
+    const secret = fields.find(isSecretName);
+    if (secret) {
+      context.addIssue({
+        code: 'custom',
+        message: `${secret}= holds a credential, which would reach logs and Nx's task details: leave it out, buildx reads it from the environment (AWS_*, ACTIONS_RUNTIME_TOKEN)`,
+      });
+    }
+    if (/[a-z][a-z0-9+.-]*:\/\/[^/@,]*:[^/@,]*@/i.test(spec)) {
+      context.addIssue({ code: 'custom', message: 'a URL with user:password@ would reach logs: log in with docker login instead' });
+    }
+  });

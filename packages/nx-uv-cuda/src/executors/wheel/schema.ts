@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { buildArgsSchema, engineEndpointSchema, registrySchema } from '../../config/shared-schemas';
+import { buildArgsSchema, cacheSpecSchema, engineEndpointSchema, registrySchema } from '../../config/shared-schemas';
 
 export const wheelExecutorSchema = z
   .object({
@@ -29,8 +29,8 @@ export const wheelExecutorSchema = z
     /** The engine the build runs on (a docker context or DOCKER_HOST); unset: the default one. */
     engine: engineEndpointSchema.optional(),
     platforms: z.array(z.string().min(1)).optional(),
-    cacheFrom: z.array(z.string().min(1)).optional(),
-    cacheTo: z.array(z.string().min(1)).optional(),
+    cacheFrom: z.array(cacheSpecSchema).optional(),
+    cacheTo: z.array(cacheSpecSchema).optional(),
     secrets: z.array(z.string().min(1)).default([]),
     progress: z.enum(['auto', 'plain', 'tty', 'quiet', 'rawjson']).optional(),
     noCache: z.boolean().default(false),
