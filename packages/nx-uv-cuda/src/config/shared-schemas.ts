@@ -94,15 +94,21 @@ export const cacheSpecSchema = z
   .string()
   .min(1)
   .superRefine((spec, context) => {
-    const fields = spec.split(',').map((field) => field.split('=', 1)[0].trim());
-    const secret = fields.find(isSecretName);
+    const fields = spec.split(',').map((field) => {
+      const at = field.indexOf('=');
+      return at === -1 ? { key: field.trim(), value: '' } : { key: field.slice(0, at).trim(), value: field.slice(at + 1) };
+    });
+    const secret = fields.find((field) => isSecretName(field.key));
     if (secret) {
       context.addIssue({
         code: 'custom',
-        message: `${secret}= holds a credential, which would reach logs and Nx's task details: leave it out, buildx reads it from the environment (AWS_*, ACTIONS_RUNTIME_TOKEN)`,
+        message: `${secret.key}= holds a credential, which would reach logs and Nx's task details: leave it out, buildx reads it from the environment (AWS_*, ACTIONS_RUNTIME_TOKEN)`,
       });
     }
-    if (/[a-z][a-z0-9+.-]*:\/\/[^/@,]*:[^/@,]*@/i.test(spec)) {
-      context.addIssue({ code: 'custom', message: 'a URL with user:password@ would reach logs: log in with docker login instead' });
+    if (fields.some((field) => USERINFO.test(field.value))) {
+      context.addIssue({ code: 'custom', message: 'a reference or URL with user:password@ would reach logs: log in with docker login instead' });
     }
   });
+
+/** `user:password@` opening a reference or a URL: `ref=user:pw@host/repo`, `url=https://user:pw@host/`. */
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*:[^/@]*@/i;

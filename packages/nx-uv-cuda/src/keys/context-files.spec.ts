@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerfile } from '../docker/parse-dockerfile';
 import { stageChain } from '../docker/stage-graph';
+import { thrownPluginError } from '../__fixtures__/thrown';
 import { hashCopiedFiles } from './context-files';
 
 let context: string;
@@ -70,5 +71,20 @@ describe('hashCopiedFiles', () => {
     expect(after['src/app/main.py']).not.toBe(before['src/app/main.py']);
     expect({ ...after, 'src/app/main.py': '' }).toEqual({ ...before, 'src/app/main.py': '' });
     expect(after['src/app/alias.py']).toBe(before['src/app/alias.py']); // a link is hashed by its target path
+  });
+
+  it('refuses a link that leaves the context, naming it and where it points', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'nx-uv-cuda-outside-'));
+    symlinkSync(outside, join(context, 'src/app/data'));
+    try {
+      const error = thrownPluginError('dockerfile', () => hashCopiedFiles(context, base(), { contextLabel: 'services/ml' }));
+      expect(error.message).toBe(
+        `services/ml/src/app/data is a symbolic link to ${outside}, outside the build context: Docker copies the link, not what it ` +
+          'points to, and a re-pointed link would not change the build keys; copy the file into the context, or point the link inside it',
+      );
+    } finally {
+      rmSync(join(context, 'src/app/data'));
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { minimatch } from 'minimatch';
 import { contextSourcePaths } from '../docker/context-inputs';
 import type { Stage } from '../docker/dockerfile-model';
 import { readDockerignore } from '../docker/dockerignore';
 import { compareCodeUnits } from '../core/compare';
+import { PluginError } from '../core/errors';
 
 const GLOB_CHAR = /[*?[]/;
 
@@ -17,7 +18,13 @@ const GLOB_CHAR = /[*?[]/;
 export function hashCopiedFiles(
   contextDir: string,
   chain: readonly Stage[],
-  options: { dockerignore?: string; exclude?: (path: string) => boolean; argValues?: Readonly<Record<string, string>> },
+  options: {
+    dockerignore?: string;
+    exclude?: (path: string) => boolean;
+    argValues?: Readonly<Record<string, string>>;
+    /** How messages name the context (its workspace-relative path). */
+    contextLabel?: string;
+  },
 ): Record<string, string> {
   const ignore = readDockerignore(options.dockerignore);
   // Without `!` re-includes, nothing below an ignored folder can come back: such folders are not walked.
@@ -29,7 +36,7 @@ export function hashCopiedFiles(
       if (!ignore.ignores(path) && !options.exclude?.(path)) files.add(path);
     }
   }
-  return Object.fromEntries([...files].sort(compareCodeUnits).map((path) => [path, hashFile(join(contextDir, path))]));
+  return Object.fromEntries([...files].sort(compareCodeUnits).map((path) => [path, hashFile(contextDir, path, options.contextLabel)]));
 }
 
 function expandSource(contextDir: string, source: string, skipFolder: (path: string) => boolean): string[] {
@@ -57,7 +64,23 @@ function walk(contextDir: string, path: string, skipFolder: (path: string) => bo
     .flatMap((name) => walk(contextDir, path === '' ? name : posix.join(path, name), skipFolder));
 }
 
-function hashFile(path: string): string {
-  const content = lstatSync(path).isSymbolicLink() ? `symlink:${readlinkSync(path)}` : readFileSync(path);
-  return createHash('sha256').update(content).digest('hex');
+/**
+ * The sha256 of a context file; a link by its target path. A link that leaves the context is refused: Docker sends
+ * the link, not what it points to, and Nx, which hashes what a link points to, would not see it re-pointed.
+ */
+function hashFile(contextDir: string, path: string, contextLabel = contextDir): string {
+  const absolute = join(contextDir, path);
+  if (!lstatSync(absolute).isSymbolicLink()) return createHash('sha256').update(readFileSync(absolute)).digest('hex');
+  const target = readlinkSync(absolute);
+  const inside = relative(contextDir, resolve(dirname(absolute), target));
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw new PluginError(
+      'dockerfile',
+      `${posix.join(contextLabel, path)} is a symbolic link to ${target}, outside the build context: Docker copies the link, ` +
+        'not what it points to, and a re-pointed link would not change the build keys; copy the file into the context, ' +
+        'or point the link inside it',
+      { file: posix.join(contextLabel, path) },
+    );
+  }
+  return createHash('sha256').update(`symlink:${target}`).digest('hex');
 }

@@ -31,6 +31,7 @@ import { imageStages, type ImageStage } from './images';
 import { findDockerfiles, findDockerignore, findGoverningLock } from './locate';
 import { resolvePlacements, type BackendPlacements } from './builders';
 import { backendLocks, type BackendLocks } from './locks';
+import { sourceProblems } from './context-sources';
 import { secretArgWarnings } from './secret-build-args';
 
 /**
@@ -110,7 +111,13 @@ export function readProjectModel(
   const skippedDockerfiles: ProjectModel['skippedDockerfiles'] = [];
   const found = lockText === undefined ? [] : readDockerfiles(files, root, globs, contextDir, pyprojectFile, skippedDockerfiles);
   if (lockText === undefined) warnings.push(`${lockFile} does not exist: lock targets only until \`uv lock\` writes it`);
-  for (const dockerfile of found) warnings.push(...secretArgWarnings(dockerfile.model));
+  for (const dockerfile of found) {
+    warnings.push(...secretArgWarnings(dockerfile.model));
+    const context = { files, dir: contextDir, dockerignore: dockerfile.dockerignoreText };
+    for (const problem of sourceProblems(dockerfile.model, dockerfile.model.stages, context)) {
+      warnings.push(problem.fails ? `${problem.message}: the build fails unless a task writes it first` : problem.message);
+    }
+  }
   if (found.length === 0 && (pyproject.config.dockerfile || options.dockerfile !== DEFAULT_DOCKERFILE_GLOBS) && lockText !== undefined) {
     warnings.push(`${pyprojectFile}: the dockerfile globs (${globs.join(', ')}) match no Dockerfile of this project`);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDockerfile } from '../docker/parse-dockerfile';
 import { secretDigest } from '../keys/secret-digest';
-import { environmentBuildArgNames, environmentBuildArgs, secretArgWarnings } from './secret-build-args';
+import { environmentBuildArgNames, environmentBuildArgs, secretArgWarnings, secretValues } from './secret-build-args';
 
 const DOCKERFILE = [
   'ARG CUDA_VERSION=12.4.1',
@@ -48,5 +48,16 @@ describe('secretDigest', () => {
   it('depends on the digest key, when one is set', () => {
     expect(secretDigest('hf_canary', { NX_UV_CUDA_DIGEST_KEY: 'k1' })).not.toBe(secretDigest('hf_canary', {}));
     expect(secretDigest('hf_canary', { NX_UV_CUDA_DIGEST_KEY: 'k1' })).toBe(secretDigest('hf_canary', { NX_UV_CUDA_DIGEST_KEY: 'k1' }));
+  });
+});
+
+describe('secretValues', () => {
+  it('are the values of environment build args and of --secrets read from variables, set ones only', () => {
+    const env = { HF_TOKEN: 'hf_1', CANARY: 'c_2', API_TOKEN: 'a_3', EMPTY: '' };
+    expect(secretValues(['HF_TOKEN', 'PIP_PASSWORD'], ['id=canary,env=CANARY', 'id=API_TOKEN', 'id=npmrc,src=.npmrc', 'id=e,env=EMPTY'], env)).toEqual([
+      'hf_1',
+      'c_2',
+      'a_3',
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { compareCodeUnits } from '../core/compare';
 import { isSecretName } from '../core/secret-names';
 import type { DockerfileModel } from '../docker/dockerfile-model';
+import { secretSource } from '../docker/secret-mounts';
 
 /**
  * The Dockerfile's ARGs whose names look like credentials (HF_TOKEN, PIP_PASSWORD). No option may hold their
@@ -31,9 +32,18 @@ export function secretArgWarnings(model: DockerfileModel): string[] {
         if (!run) return [];
         return [
           `${model.file}:${arg.line}: ARG ${arg.name} is in scope of the RUN at line ${run.line}, and BuildKit writes ` +
-            `every build arg in scope into the image history: mount it as a secret instead ` +
-            `(RUN --mount=type=secret,id=${arg.name.toLowerCase()},env=${arg.name} ... and the secrets option)`,
+            `every build arg in scope into the image history: use a secret mount instead ` +
+            `(RUN --mount=type=secret,id=${arg.name.toLowerCase()},env=${arg.name} ..., with --secret id=${arg.name.toLowerCase()},env=${arg.name} in the secrets option)`,
         ];
       }),
   );
+}
+
+/**
+ * The values a build's output must not show: those of the credential-looking build args passed from the
+ * environment, and of the `--secret`s read from environment variables (a RUN may print either).
+ */
+export function secretValues(environmentBuildArgs: readonly string[], secrets: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const variables = [...environmentBuildArgs, ...secrets.map(secretSource).map((source) => source.env ?? (source.file === undefined ? source.id : undefined))];
+  return [...new Set(variables.flatMap((name) => (name && env[name] ? [env[name]!] : [])))];
 }

@@ -293,3 +293,15 @@ describe('parsePyproject TOML errors', () => {
     );
   });
 });
+
+describe('parsePyproject [project].name', () => {
+  it.each(['../../../evil', 'inj$(touch /tmp/x)', 'a b', '-lead', 'trail.'])('refuses %j, naming the key', (name) => {
+    expect(pyprojectError('[project]', `name = ${JSON.stringify(name)}`).message).toContain(
+      'project.name: expected a Python project name: letters and digits, with . _ - inside (PEP 508)',
+    );
+  });
+
+  it.each(['a', 'ml-service', 'Flash_Attn', 'zope.interface', '2fa'])('takes %j', (name) => {
+    expect(parse('[project]', `name = "${name}"`).displayName).toBe(name);
+  });
+});

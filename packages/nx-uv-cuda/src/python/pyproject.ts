@@ -66,7 +66,8 @@ const pyprojectSchema = z
   .object({
     project: z
       .object({
-        name: z.string().min(1),
+        // PEP 508: what pip and uv accept; the name also goes into Nx project names, image tags and paths.
+        name: z.string().regex(/^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$/, 'expected a Python project name: letters and digits, with . _ - inside (PEP 508)'),
         'requires-python': z.string().optional(),
         dependencies: z.array(z.string()).optional(),
         'optional-dependencies': z.record(z.string(), z.array(z.string())).optional(),

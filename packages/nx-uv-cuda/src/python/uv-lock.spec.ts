@@ -103,7 +103,7 @@ describe('parseUvLock errors', () => {
     const error = errorOf(() =>
       parseUvLock(
         lockWith(
-          '[[package]]\nname = "a"\nsource = { registry = "r" }\nwheels = [{ url = "u", size = -1 }]\n\n' +
+          '[[package]]\nname = "a"\nversion = "1.0"\nsource = { registry = "r" }\nwheels = [{ url = "u", size = -1 }]\n\n' +
             '[[package]]\nname = "b"\n\n[package.optional-dependencies]\ngpu = [{ version = "1" }]\n',
           'version = 2\n',
         ),
@@ -120,7 +120,7 @@ describe('parseUvLock errors', () => {
 
   it('rejects a source table without exactly one kind', () => {
     const error = errorOf(() =>
-      parseUvLock(lockWith('[[package]]\nname = "a"\nsource = { registry = "r", editable = "." }\n'), 'uv.lock'),
+      parseUvLock(lockWith('[[package]]\nname = "a"\nversion = "1.0"\nsource = { registry = "r", editable = "." }\n'), 'uv.lock'),
     );
     expect(error.message).toBe(
       'uv.lock: package[0].source: expected exactly one of registry, git, url, path, directory, editable, virtual',
@@ -263,5 +263,14 @@ describe('lockedLocalVersions', () => {
   it('reads a name holding regular expression characters as written', () => {
     expect(lockedLocalVersions(lockWith(entry('package', 'a(b', '1.0+x')), 'a(b')).toEqual(['x']);
     expect(lockedLocalVersions(lockWith(entry('package', 'zope-interface', '1.0+x')), 'zope.interface')).toEqual([]);
+  });
+});
+
+describe('parseUvLock: a registry package without its version', () => {
+  it('is reported with its key path', () => {
+    const text = ['version = 1', '', '[[package]]', 'name = "numpy"', 'source = { registry = "https://pypi.org/simple" }', ''].join('\n');
+    expect(thrownPluginError('uv-lock', () => parseUvLock(text, 'svc/uv.lock')).message).toBe(
+      'svc/uv.lock: package[0].version: a package from a registry needs its version (uv writes one for each): run `uv lock`',
+    );
   });
 });

@@ -84,6 +84,9 @@ const packageSchema = z.object({
   'dev-dependencies': dependencyTableSchema.optional(),
   sdist: distributionSchema.optional(),
   wheels: z.array(distributionSchema).optional(),
+}).refine((lockPackage) => !('registry' in lockPackage.source) || lockPackage.version !== undefined, {
+  path: ['version'],
+  message: 'a package from a registry needs its version (uv writes one for each): run `uv lock`',
 });
 
 // Revisions are backwards-compatible additions (uv's own rule), so any revision of version 1 is read.

@@ -63,6 +63,7 @@ export default runExecutor({ schema: buildKeysExecutorSchema }, async ({ options
         dockerignore,
         exclude: forWheel ? exclusions.wheel : exclusions.image,
         argValues: argValuesSeen(model, chain, keyedArgs),
+        contextLabel: options.context,
       }),
   });
 

@@ -9,6 +9,7 @@ import { pinnedReference } from '../../docker/image-ref';
 import { remoteDigest, tagRemote } from '../../docker/registry-image';
 import { describeArgv, redactBuildArgs } from '../../docker/redact';
 import { loadDockerfile } from '../../model/dockerfile';
+import { secretValues } from '../../model/secret-build-args';
 import { requireStage } from '../../model/stages';
 import type { ImageMetadata } from '../../model/task-files';
 import { runCommand } from '../../process/run-command';
@@ -21,6 +22,7 @@ import { readGitFacts } from '../shared/git';
 import { info } from '../shared/log';
 import { runBuild } from '../shared/run-build';
 import { runExecutor } from '../shared/run-executor';
+import { requireContextSources } from '../shared/context-preflight';
 import { requireSecrets } from '../shared/secrets-preflight';
 import type { TaskInfo } from '../shared/task';
 import { planImage, type ImagePlan } from './image-plan';
@@ -39,6 +41,7 @@ export default runExecutor(
     if (!options.dryRun) requireWheels(options, task);
     const git = await readGitFacts(task.workspaceRoot);
     const metadataDir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-image-')));
+    const mask = secretValues(fromEnvironment, options.secrets, process.env);
     const plan = planImage({
       options,
       environmentBuildArgs: fromEnvironment,
@@ -49,7 +52,8 @@ export default runExecutor(
       sourceUrl: git.sourceUrl,
       metadataTemp: join(metadataDir, 'buildx-metadata.json'),
       env: process.env,
-      stderrIsTty: Boolean(process.stderr.isTTY),
+      // Output that holds a credential is relayed (and masked), not drawn on the terminal by buildx.
+      stderrIsTty: Boolean(process.stderr.isTTY) && mask.length === 0,
     });
     if (options.dryRun) {
       process.stdout.write(`${describeArgv(['docker', ...plan.argv])}\n`);
@@ -57,6 +61,7 @@ export default runExecutor(
       return;
     }
     requireSecrets(model, options.target, wheelContexts, options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
+    requireContextSources(files, model, { ...options, replaced: wheelContexts });
     await checkEngine(engineRequirements(options, plan));
 
     const existing = plan.hashTag && (await existingImage(plan, plan.hashTag, options.engine));
@@ -73,6 +78,7 @@ export default runExecutor(
       scope,
       progress: plan.build.progress,
       what: task.id,
+      mask,
     });
     if (build.interrupted) throw new PluginError('interrupted', 'build interrupted: nothing was written');
     if (build.exitCode !== 0) {
@@ -85,6 +91,7 @@ export default runExecutor(
         loadParent: options.debugOnFailure,
         task,
         scope,
+        mask,
       });
     }
     const digest = readBuildxDigest(plan.build.metadataFile!);

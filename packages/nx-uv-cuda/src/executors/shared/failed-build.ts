@@ -24,6 +24,8 @@ export interface FailedBuild {
   loadParent: boolean;
   task: TaskInfo;
   scope: InterruptScope;
+  /** Credential values the debug build's output must not show. */
+  mask?: readonly string[];
 }
 
 /**
@@ -54,6 +56,7 @@ export async function failedBuild(failed: FailedBuild): Promise<never> {
       const load = await runCommand('docker', commands.loadParent, {
         cwd: failed.task.workspaceRoot,
         stdio: 'inherit',
+        mask: failed.mask,
         signal: failed.scope.signal,
         env: engineEnv(failed.engine),
       });

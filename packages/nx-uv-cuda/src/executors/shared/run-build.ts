@@ -14,6 +14,8 @@ export interface BuildRun {
   progress?: string;
   /** For the retry line: what is being built. */
   what: string;
+  /** Credential values that the build's output must not show (see secretValues). */
+  mask?: readonly string[];
 }
 
 /**
@@ -28,6 +30,7 @@ export async function runBuild(argv: string[], run: BuildRun): Promise<CommandRe
       env: run.env,
       stdio: 'inherit',
       keepStderr: run.progress !== 'tty',
+      mask: run.mask,
       signal: run.scope.signal,
     });
     const race = result.exitCode !== 0 && !result.interrupted ? snapshotRace(result.stderr) : undefined;

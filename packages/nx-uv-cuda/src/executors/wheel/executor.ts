@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { workspaceDataDirectory } from 'nx/src/devkit-internals';
+import { workspaceDataDirectory } from 'nx/src/utils/cache-directory';
 import { PluginError } from '../../core/errors';
 import type { FileSource } from '../../core/file-source';
 import type { DockerfileModel } from '../../docker/dockerfile-model';
@@ -10,6 +10,7 @@ import { describeArgv } from '../../docker/redact';
 import { remoteDigest } from '../../docker/registry-image';
 import { digest } from '../../keys/build-keys';
 import { loadDockerfile } from '../../model/dockerfile';
+import { secretValues } from '../../model/secret-build-args';
 import { requireStage } from '../../model/stages';
 import { withFileLock, type LockWaits } from '../../process/file-lock';
 import type { InterruptScope } from '../../process/interruptible';
@@ -20,6 +21,7 @@ import { replaceFolder } from '../shared/files';
 import { info } from '../shared/log';
 import { runBuild } from '../shared/run-build';
 import { runExecutor } from '../shared/run-executor';
+import { requireContextSources } from '../shared/context-preflight';
 import { requireSecrets } from '../shared/secrets-preflight';
 import type { TaskInfo } from '../shared/task';
 import { pullWheels, pushWheels } from './registry-wheels';
@@ -57,6 +59,7 @@ export default runExecutor(
       return;
     }
     requireSecrets(model, options.exportStage ?? options.target, [], options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
+    requireContextSources(files, model, { ...options, target: options.exportStage ?? options.target, replaced: [] });
     const key = options.keyFile ? wheelKey(files, options.keyFile, task) : undefined;
     const registryReference = key && options.registry ? registryWheelReference(options.registry, key) : undefined;
     await checkEngine({
@@ -155,13 +158,15 @@ async function compile(
   scope: InterruptScope,
 ): Promise<string[]> {
   const exportDir = scope.temporary(mkdtempSync(`${output}.export-`));
+  const mask = secretValues(environmentBuildArgs, options.secrets, process.env);
   const { argv, build: plannedBuild } = planWheel({
     options,
     environmentBuildArgs,
     workspaceRoot: task.workspaceRoot,
     exportDir,
     env: process.env,
-    stderrIsTty: Boolean(process.stderr.isTTY),
+    // Output that holds a credential is relayed (and masked), not drawn on the terminal by buildx.
+    stderrIsTty: Boolean(process.stderr.isTTY) && mask.length === 0,
   });
   info(`compiling ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(argv)}`);
   const build = await runBuild(argv, {
@@ -170,6 +175,7 @@ async function compile(
     scope,
     progress: plannedBuild.progress,
     what: task.id,
+    mask,
   });
   if (build.interrupted) throw new PluginError('interrupted', 'wheel build interrupted: nothing was written');
   if (build.exitCode !== 0) {
@@ -183,6 +189,7 @@ async function compile(
       loadParent: options.debugOnFailure,
       task,
       scope,
+      mask,
     });
   }
   const root = options.exportStage ? exportDir : join(exportDir, options.wheelhouse);

@@ -1,0 +1,57 @@
+import { posix } from 'node:path';
+import { exists, type FileSource } from '../core/file-source';
+import { normalizeContextPath, readDockerignore } from '../docker/dockerignore';
+import type { DockerfileModel, Stage } from '../docker/dockerfile-model';
+import { resolveStageRef } from '../docker/stage-graph';
+
+/** Something a COPY, ADD or bind mount names that the build will not find as written. */
+export interface SourceProblem {
+  line: number;
+  /** `model.file:line: COPY prod/uv.lock: ...` */
+  message: string;
+  /** The build fails on it (missing from the context), rather than reading something else than written. */
+  fails: boolean;
+}
+
+const GLOB_OR_VARIABLE = /[*?[$]/;
+const BARE_IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/**
+ * What the stages read from the build context that is not there: a path missing from the context or excluded
+ * by .dockerignore (BuildKit fails with "not found", late), a path that climbs out of the context (BuildKit
+ * reads it from the context root instead), and a `--from` that names no stage (BuildKit pulls it as an image
+ * from Docker Hub). Paths with globs or variables are left to the build.
+ */
+export function sourceProblems(
+  model: DockerfileModel,
+  stages: readonly Stage[],
+  context: { files: FileSource; dir: string; dockerignore?: string },
+): SourceProblem[] {
+  const ignore = readDockerignore(context.dockerignore);
+  return stages.flatMap((stage) =>
+    stage.sources.flatMap((source): SourceProblem[] => {
+      const at = (what: string) => `${model.file}:${source.line}: ${source.instruction} ${what}`;
+      if (source.from !== undefined) {
+        const unknownStage = !resolveStageRef(model, source.from) && BARE_IMAGE_NAME.test(source.from) && !/^\d+$/.test(source.from);
+        return unknownStage
+          ? [{ line: source.line, fails: false, message: at(`--from=${source.from}: no stage of ${model.file} has that name, so BuildKit pulls the image docker.io/library/${source.from}`) }]
+          : [];
+      }
+      return source.paths.flatMap((path): SourceProblem[] => {
+        if (GLOB_OR_VARIABLE.test(path) || /^[a-z]+:\/\//i.test(path)) return [];
+        const inContext = normalizeContextPath(path);
+        if (posix.normalize(path).startsWith('../')) {
+          return [{ line: source.line, fails: false, message: at(`${path}: a source cannot leave the build context; BuildKit reads ${inContext || 'the whole context'} at its root`) }];
+        }
+        if (inContext === '') return [];
+        const inWorkspace = posix.join(context.dir, inContext);
+        if (!exists(context.files, inWorkspace)) {
+          return [{ line: source.line, fails: true, message: at(`${path}: ${inWorkspace} does not exist (the build context is ${context.dir})`) }];
+        }
+        return ignore.ignores(inContext)
+          ? [{ line: source.line, fails: true, message: at(`${path}: the build context's .dockerignore excludes ${inWorkspace}, so BuildKit will not find it`) }]
+          : [];
+      });
+    }),
+  );
+}
