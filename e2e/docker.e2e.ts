@@ -231,7 +231,9 @@ describe('image, wheel and smoke targets on a real engine and registry', () => {
   it('stops the buildx child on SIGINT and leaves no temporary folders and the previous wheels in place', async () => {
     const file = 'services/other-service/pyproject.toml';
     const original = ws.read(file);
-    ws.write(file, `${original}\n[tool.nx-uv-cuda]\nbuild-args = { FLASH_ATTN_STANDIN_COMPILE_SECONDS = "120" }\n`);
+    // A length no earlier run used: BuildKit's cache of this engine must not hold the compile already.
+    const seconds = 120 + (Date.now() % 600);
+    ws.write(file, `${original}\n[tool.nx-uv-cuda]\nbuild-args = { FLASH_ATTN_STANDIN_COMPILE_SECONDS = "${seconds}" }\n`);
     const wheelsParent = join(ws.root, 'dist/services/other-service/wheels');
     const before = treeSnapshot(wheelsParent);
     try {

@@ -1,11 +1,22 @@
-// Builds packages/nx-uv-cuda: a clean TypeScript compile into dist/, then each executor's schema.json
-// generated from its zod schema (so Nx's schema and the executor's validation cannot drift apart),
-// then the generator templates that tsc does not copy.
+// Builds packages/nx-uv-cuda (--help says how). Each executor's schema.json is generated from its zod schema so
+// that Nx's schema and the executor's validation cannot drift apart.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCommandLine } from './cli.mjs';
+
+parseCommandLine({
+  usage: `Usage: node tools/build-plugin.mjs [options]
+
+Builds packages/nx-uv-cuda: a clean TypeScript compile into dist/, then each executor's schema.json generated
+from its zod schema, then the generator templates that tsc does not copy.
+
+Options:
+  -h, --help   show this help`,
+  options: {},
+});
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packageDir = join(repoRoot, 'packages', 'nx-uv-cuda');

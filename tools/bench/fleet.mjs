@@ -1,23 +1,11 @@
 #!/usr/bin/env node
-// Fleet benchmark: what a second machine pays for the images a first one built, and what Nx's --parallel buys.
-// On the cache benchmark's workspace (three services, two backends, a flash-attn stand-in that "compiles" for
-// --compile-seconds), with a real Nx remote cache (nginx, tools/nx-cache/serve.sh) and the registry:
-//   A        machine A builds every image from empty caches: the baseline of the ratios;
-//   remote   machine B (a clone, cold local Nx cache and workspace data), sharing the remote cache and registry;
-//   registry machine C, sharing only the registry (its wheel store and images; no remote cache);
-//   wiped    the registry namespace wiped, then machine D with the remote cache: it must rebuild every image
-//            (a replayed or reused image would be a false hit) and compile nothing;
-//   parallel two fresh workspaces of their own BuildKit cache namespace built cold, --parallel=1 and =3.
-//
-//   node tools/bench/fleet.mjs [--compile-seconds 20] [--parallel 3] [--json FILE] [--keep]
-//
-// Needs the engine, buildx and registry of tools/docker/provision.sh, nginx (tools/nx-cache/serve.sh install)
-// and the built plugin (npm run build). Images go to a fresh namespace, 127.0.0.1:5000/fleet-<time>/...
+// Fleet benchmark: what a second machine pays for the images a first one built, and what Nx's --parallel buys
+// (--help for the parts it measures and the options).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../cli.mjs';
 import { installPackedPlugin, REPO_ROOT } from '../example-workspace.mjs';
 import { freePort } from '../free-port.mjs';
 import { summarizeNxRun, tagDrift } from './cache-scenarios/measure.mjs';
@@ -27,6 +15,18 @@ const USAGE = `Usage: node tools/bench/fleet.mjs [options]
 
 Measures a second machine's cold start through the Nx remote cache alone and through the registry alone,
 false hits after a registry wipe, and the speed-up of nx run-many --parallel=N over --parallel=1.
+On the cache benchmark's workspace (three services, two backends, a flash-attn stand-in that "compiles" for
+--compile-seconds), with a real Nx remote cache (nginx, tools/nx-cache/serve.sh) and the registry; the part
+machines is A, remote, registry and wiped:
+  A        machine A builds every image from empty caches: the baseline of the ratios;
+  remote   machine B (a clone, cold local Nx cache and workspace data), sharing the remote cache and registry;
+  registry machine C, sharing only the registry (its wheel store and images; no remote cache);
+  wiped    the registry namespace wiped, then machine D with the remote cache: it must rebuild every image
+           (a replayed or reused image would be a false hit) and compile nothing;
+  parallel two fresh workspaces of their own BuildKit cache namespace built cold, --parallel=1 and =N.
+
+Needs the engine, buildx and registry of tools/docker/provision.sh, nginx (tools/nx-cache/serve.sh install)
+and the built plugin (npm run build). Images go to a fresh namespace, 127.0.0.1:5000/fleet-<time>/...
 
 Options:
   --compile-seconds N  how long the flash-attn stand-in compiles (default 20)
@@ -36,20 +36,16 @@ Options:
   --keep               keep the workspaces (printed) and the nginx data
   -h, --help           show this help`;
 
-const { values: args } = parseArgs({
+const { values: args } = parseCommandLine({
+  usage: USAGE,
   options: {
     'compile-seconds': { type: 'string', default: '20' },
     parallel: { type: 'string', default: '3' },
     parts: { type: 'string', default: 'machines,parallel' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
 });
-if (args.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
 
 const compileSeconds = Number.parseInt(args['compile-seconds'], 10);
 const parts = new Set(args.parts.split(',').map((part) => part.trim()));

@@ -1,24 +1,23 @@
 #!/usr/bin/env node
-// Slim prod image: builds the e2e fixture's dev and prod images of one service and backend with plain
-// `docker buildx build` (the same Dockerfile, build args and stages that `nx run <service>:image-<kind>-<backend>`
-// builds), then reports how big each is, how big the two stand-in base images are, and what prod adds over its
-// runtime base, layer by layer. For comparison it also builds prod on the devel base, as the recipe did before
-// (`--build-arg CUDA_RUNTIME_VARIANT=cudnn-devel`: the same stage, FROM the devel stand-in). It also checks that gcc is in dev and not in prod, and that prod imports torch and
-// flash_attn. docs/benchmarks.md ("Slim prod image") shows a run.
-//
-// Needs the Docker engine with buildx and the stand-in base images of tools/docker/provision.sh (run when one is
-// missing). No registry: the images are loaded into the engine under a tag of this run and removed at the end.
+// Slim prod image: the e2e fixture's dev and prod images built with plain `docker buildx build`, their sizes and
+// what prod adds over its runtime base (--help for more and the options). docs/benchmarks.md ("Slim prod image")
+// shows a run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageError } from '../cli.mjs';
 import { REPO_ROOT } from '../example-workspace.mjs';
 
 const USAGE = `Usage: node tools/bench/slim-prod.mjs [options]
 
 Builds the dev and prod images of an e2e fixture service (e2e/fixtures/ml-monorepo) and reports their sizes,
 the sizes of the devel and runtime stand-in base images, and the layers prod adds over its runtime base; for
-comparison also prod built on the devel base (--build-arg CUDA_RUNTIME_VARIANT=cudnn-devel).
+comparison also prod built on the devel base (--build-arg CUDA_RUNTIME_VARIANT=cudnn-devel: the same stage,
+FROM the devel stand-in, as the recipe did before). It also checks that gcc is in dev and not in prod, and that
+prod imports torch and flash_attn.
+
+Needs the Docker engine with buildx and the stand-in base images of tools/docker/provision.sh (run when one is
+missing). No registry: the images are loaded into the engine under a tag of this run and removed at the end.
 
 Options:
   --service NAME   fixture service (default ml-service; also other-service)
@@ -36,22 +35,18 @@ const FIXTURE = join(REPO_ROOT, 'e2e', 'fixtures', 'ml-monorepo');
 const BUILD_TIMEOUT_MS = 600_000;
 const QUERY_TIMEOUT_MS = 60_000;
 
-const { values: args } = parseArgs({
+const { values: args } = parseCommandLine({
+  usage: USAGE,
   options: {
     service: { type: 'string', default: 'ml-service' },
     backend: { type: 'string', default: 'cu124' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
 });
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const cudaVersion = CUDA_VERSIONS[args.backend];
-if (!cudaVersion) usageError(`unknown backend ${args.backend} (expected ${Object.keys(CUDA_VERSIONS).join(' or ')})`);
-if (!['ml-service', 'other-service'].includes(args.service)) usageError(`unknown service ${args.service}`);
+if (!cudaVersion) usageError(USAGE, `unknown backend ${args.backend} (expected ${Object.keys(CUDA_VERSIONS).join(' or ')})`);
+if (!['ml-service', 'other-service'].includes(args.service)) usageError(USAGE, `unknown service ${args.service}`);
 
 const DEVEL_BASE = `nvidia/cuda:${cudaVersion}-cudnn-devel-ubuntu22.04`;
 const RUNTIME_BASE = `nvidia/cuda:${cudaVersion}-cudnn-runtime-ubuntu22.04`;
@@ -72,11 +67,6 @@ try {
   process.exitCode = 1;
 } finally {
   if (!args.keep && built.length > 0) spawnSync('docker', ['image', 'rm', ...built], { stdio: 'ignore', timeout: QUERY_TIMEOUT_MS });
-}
-
-function usageError(message) {
-  console.error(`slim-prod: ${message} (see --help)`);
-  process.exit(2);
 }
 
 function fail(message) {

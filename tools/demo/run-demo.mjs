@@ -1,10 +1,22 @@
-// `npm run demo`: the main job on the embedded default. Provisions a Docker engine and a registry on
-// 127.0.0.1:5000 when missing, lays out the example ML monorepo with the packed plugin and nx from npm in a
-// temporary folder, runs `nx run ml-service:image-prod` there and prints what it built and how to run it.
+// `npm run demo`: the main job on the embedded default (--help says what it does).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCommandLine } from '../cli.mjs';
 import { REPO_ROOT, createExampleWorkspace, installPackedPlugin, nxBin } from '../example-workspace.mjs';
+
+parseCommandLine({
+  usage: `Usage: node tools/demo/run-demo.mjs [options]
+
+The main job on the embedded default: provisions a Docker engine and a registry on 127.0.0.1:5000 when missing
+(tools/docker/provision.sh), lays out the example ML monorepo with the packed plugin and nx from npm in a
+temporary folder, runs \`nx run ml-service:image-prod\` there and prints what it built and how to run it.
+Needs the built plugin (npm run demo builds it first).
+
+Options:
+  -h, --help   show this help`,
+  options: {},
+});
 
 const REGISTRY = '127.0.0.1:5000/demo';
 const BACKENDS = ['cu124', 'cu128'];

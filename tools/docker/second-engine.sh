@@ -45,6 +45,7 @@ Usage:
                                       [--context NAME] [--wait SECONDS]
   tools/docker/second-engine.sh stop  --state-dir DIR [--purge]
   tools/docker/second-engine.sh status --state-dir DIR
+  tools/docker/second-engine.sh -h | --help
 
 A second, independent dockerd for tests (a stand-in for a remote build box), listening on
 tcp://127.0.0.1:PORT (plain TCP, no TLS: loopback-only test fixture) and on

@@ -24,7 +24,7 @@ Usage: tools/gpu/pack-for-device.sh [--out DIR] [--only engine|node|engine,node]
                        dockerd, containerd, containerd-shim-runc-v2, docker-buildx; runc, docker and docker-init are
                        taken from this host's PATH (bookworm's runc: trixie's needs glibc 2.38)
   --fast               xz -6 instead of -9e (minutes faster on two cores, a few MB larger)
-  -h, --help           this help
+  -h, --help           show this help
 Needs the built plugin (packages/nx-uv-cuda/dist: npm run build) and the npm registry for nx.
 EOF
 }

@@ -70,7 +70,7 @@ Options:
   --nx-timeout SECONDS    limit of each nx command (default 580)
   --prune-build-cache     `docker builder prune -af` before the cold wheel run, so that nvcc really runs even when
                           an earlier run left the compile in BuildKit's cache (off by default: it is the engine's)
-  -h, --help              this help
+  -h, --help              show this help
 EOF
 }
 

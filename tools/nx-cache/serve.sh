@@ -46,7 +46,7 @@ Options:
   --state-dir DIR        nginx.conf, pid file, logs, temp files. Default: <data-dir>.nginx
                          (next to the data folder).
   --pidfile FILE         the nginx master's pid file. Default: <state-dir>/nginx.pid
-  -h, --help             this text.
+  -h, --help             show this help
 
 Tokens must match the RFC 6750 bearer-token characters [A-Za-z0-9._~+/-] (then '=' padding).
 Environment: NGINX (nginx binary, default: nginx on PATH or /usr/sbin/nginx);

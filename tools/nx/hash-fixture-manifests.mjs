@@ -1,10 +1,23 @@
-// Runtime input of the `unit` target: one hash of the fixture manifests that .nxignore hides from Nx (so that
-// they cannot become projects of this repository), which Nx therefore cannot hash itself. Prints a sha256 over
-// every such file's path and content. The rule must match .nxignore's.
+// Runtime input of the `unit` target (--help says what it prints). .nxignore hides the fixture manifests from Nx
+// so that they cannot become projects of this repository; Nx therefore cannot hash them itself. The rule here
+// must match .nxignore's.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCommandLine } from '../cli.mjs';
+
+parseCommandLine({
+  usage: `Usage: node tools/nx/hash-fixture-manifests.mjs [options]
+
+Prints one sha256 over the path and content of every fixture manifest (package.json, project.json,
+pyproject.toml, nx.json under a fixtures/ or __fixtures__/ folder) that .nxignore hides from Nx: the runtime
+input of the unit target.
+
+Options:
+  -h, --help   show this help`,
+  options: {},
+});
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURE_FOLDERS = new Set(['fixtures', '__fixtures__']);

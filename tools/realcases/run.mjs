@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageError } from '../cli.mjs';
 import { installPackedPlugin, NX_VERSION, REPO_ROOT } from '../example-workspace.mjs';
 import { checkImages, compareImages } from './compare.mjs';
 import { parseDockerfile } from './dockerfile.mjs';
@@ -22,6 +22,7 @@ const USAGE = `Usage: node tools/realcases/run.mjs --repos <folder> [options]
 
 Runs the packed nx-uv-cuda plugin (zero configuration) over real repositories and reports what it infers.
 
+Options:
   --repos <folder>       folder of fetched repositories: <id>/repo (bare mirror or clone), <id>.git or any bare
                          git directory, a work tree with .git, or a plain folder with a pyproject.toml (required)
   --only <id,...>        only these repositories (folder names, e.g. huggingface+lerobot)
@@ -33,7 +34,7 @@ Runs the packed nx-uv-cuda plugin (zero configuration) over real repositories an
   --expected <folder>    expected results, <id>.json (default tools/realcases/expected)
   --install-dir <dir>    reuse a folder from installPackedPlugin() instead of packing the plugin again
   --keep                 keep the temporary workspaces (their paths are printed)
-  -h, --help             print this help
+  -h, --help             show this help
 
 Exit status: 0 when every repository was examined (a repository whose graph fails is a result), 1 when the
 tool itself failed for one (unreadable repository, crash), 2 for a usage error.`;
@@ -46,42 +47,28 @@ const median = (values) => {
 };
 const DOCKERFILE = /^(Dockerfile(\..+)?|Containerfile.*|.+\.[Dd]ockerfile)$/;
 
-function usageError(message) {
-  process.stderr.write(`${message}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
 function options() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        repos: { type: 'string' },
-        only: { type: 'string' },
-        json: { type: 'string' },
-        markdown: { type: 'string' },
-        runs: { type: 'string', default: '3' },
-        timeout: { type: 'string', default: '300' },
-        expected: { type: 'string', default: join(HERE, 'expected') },
-        'install-dir': { type: 'string' },
-        keep: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    usageError(error.message);
-  }
-  if (parsed.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  if (!parsed.repos) usageError('--repos is required');
-  if (!existsSync(parsed.repos)) usageError(`--repos ${parsed.repos}: no such folder`);
-  const runs = Number(parsed.runs);
-  const timeout = Number(parsed.timeout);
-  if (!Number.isInteger(runs) || runs < 0) usageError(`--runs ${parsed.runs}: expected a whole number`);
-  if (!(timeout > 0)) usageError(`--timeout ${parsed.timeout}: expected seconds`);
-  return { ...parsed, runs, timeoutMs: timeout * 1000 };
+  const { values } = parseCommandLine({
+    usage: USAGE,
+    options: {
+      repos: { type: 'string' },
+      only: { type: 'string' },
+      json: { type: 'string' },
+      markdown: { type: 'string' },
+      runs: { type: 'string', default: '3' },
+      timeout: { type: 'string', default: '300' },
+      expected: { type: 'string', default: join(HERE, 'expected') },
+      'install-dir': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.repos) usageError(USAGE, '--repos is required');
+  if (!existsSync(values.repos)) usageError(USAGE, `--repos ${values.repos}: no such folder`);
+  const runs = Number(values.runs);
+  const timeout = Number(values.timeout);
+  if (!Number.isInteger(runs) || runs < 0) usageError(USAGE, `--runs ${values.runs}: expected a whole number`);
+  if (!(timeout > 0)) usageError(USAGE, `--timeout ${values.timeout}: expected seconds`);
+  return { ...values, runs, timeoutMs: timeout * 1000 };
 }
 
 async function main() {
@@ -92,10 +79,10 @@ async function main() {
   if (args.only) {
     const wanted = args.only.split(',').map((id) => id.trim()).filter(Boolean);
     const missing = wanted.filter((id) => !found.some((repo) => repo.id === id));
-    if (missing.length > 0) usageError(`--only: not in ${args.repos}: ${missing.join(', ')} (found: ${found.map((repo) => repo.id).join(', ')})`);
+    if (missing.length > 0) usageError(USAGE, `--only: not in ${args.repos}: ${missing.join(', ')} (found: ${found.map((repo) => repo.id).join(', ')})`);
     repos = found.filter((repo) => wanted.includes(repo.id));
   }
-  if (repos.length === 0) usageError(`no repositories in ${args.repos}`);
+  if (repos.length === 0) usageError(USAGE, `no repositories in ${args.repos}`);
 
   if (!args['install-dir'] && !existsSync(join(REPO_ROOT, 'packages', 'nx-uv-cuda', 'dist', 'index.js'))) {
     log('packages/nx-uv-cuda/dist is missing: building it');

@@ -14,12 +14,12 @@ import { runLogged } from './process.mjs';
 export const BUILDX_TIMEOUT_MS = 20 * 60_000;
 
 // The built plugin's own rules: the baseline passes the build args the plugin would (one CUDA table, one home).
-const { RECIPE_BUILD_ARGS, cudaVersionOfBackend } = createRequire(import.meta.url)(
-  '../../../packages/nx-uv-cuda/dist/model/backends.js',
-);
+// Loaded on first use, so that `run.mjs --help` answers without a built plugin.
+const pluginBackends = () => createRequire(import.meta.url)('../../../packages/nx-uv-cuda/dist/model/backends.js');
 
 /** The plugin's recipe defaults for a backend (README: Backends), and the service's `[tool.nx-uv-cuda] build-args`. */
 export function buildArgsFor(ws, service, backend) {
+  const { RECIPE_BUILD_ARGS, cudaVersionOfBackend } = pluginBackends();
   const tool = parse(ws.read(`services/${service}/pyproject.toml`)).tool?.['nx-uv-cuda'] ?? {};
   return {
     ...RECIPE_BUILD_ARGS,

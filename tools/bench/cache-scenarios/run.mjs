@@ -1,24 +1,11 @@
 #!/usr/bin/env node
-// Cache-precision benchmark of nx-uv-cuda: a scripted series of edits on the e2e monorepo (three services, two
-// sharing libs/shared, two CUDA backends), each built for real on the local engine and registry, each with the
-// set of builds that must run written next to it (edits.mjs). For every edit it reports the builds that ran
-// without need (false misses), the builds replayed that needed to run (false hits), the real flash-attn compiles
-// and the wall time, for the plugin and, in the same run, for two baselines:
-//   (a) whole-project: the same workspace with the wheel and image targets hashing the whole project (@nx/docker's
-//       inferred `default`/`^default`) plus the workspace files the Dockerfiles copy;
-//   (b) buildx: every image built with `docker buildx build` and the warm BuildKit cache (no Nx).
-// Then the scaling part: 1, 5, 20 seed-layout services sharing one wheel key (compiles and wall time).
-//
-//   node tools/bench/cache-scenarios/run.mjs [--scenarios all|none|name,...] [--variants plugin,whole-project,buildx]
-//        [--scaling 1,5,20|none] [--compile-seconds 20] [--json FILE] [--markdown FILE] [--keep] [--install-dir DIR]
-//        [--work-dir DIR]
-//
-// Needs the Docker engine, buildx and the registry on 127.0.0.1:5000 (tools/docker/provision.sh, run first) and
-// the built plugin (npm run build). Every image goes to a fresh namespace, 127.0.0.1:5000/bench-<time>/...
+// Cache-precision benchmark of nx-uv-cuda (--help for what it measures and its options): scripted edits on the
+// e2e monorepo, each built for real, against the set of builds that must run (edits.mjs), for the plugin and two
+// baselines, then the scaling part.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../../cli.mjs';
 import { installPackedPlugin, NX_VERSION, REPO_ROOT } from '../../example-workspace.mjs';
 import { buildArgsFor, buildEverything } from './buildx-baseline.mjs';
 import { builds, EDITS } from './edits.mjs';
@@ -36,7 +23,35 @@ import {
   WHOLE_PROJECT_INPUTS,
 } from './workspace.mjs';
 
-const { values: args } = parseArgs({
+const USAGE = `Usage: node tools/bench/cache-scenarios/run.mjs [options]
+
+A scripted series of edits on the e2e monorepo (three services, two sharing libs/shared, two CUDA backends),
+each built for real on the local engine and registry, each with the set of builds that must run written next to
+it (edits.mjs). For every edit it reports the builds that ran without need (false misses), the builds replayed
+that needed to run (false hits), the real flash-attn compiles and the wall time, for the plugin and, in the
+same run, for two baselines:
+  whole-project  the wheel and image targets hashing the whole project (@nx/docker's inferred
+                 default/^default) plus the workspace files the Dockerfiles copy;
+  buildx         every image built with \`docker buildx build\` and the warm BuildKit cache (no Nx).
+Then the scaling part: seed-layout services sharing one wheel key (compiles and wall time).
+
+Needs the Docker engine, buildx and the registry on 127.0.0.1:5000 (tools/docker/provision.sh, run first) and
+the built plugin (npm run build). Every image goes to a fresh namespace, 127.0.0.1:5000/bench-<time>/...
+
+Options:
+  --scenarios LIST      all, none or edit names, comma-separated (default all)
+  --variants LIST       plugin, whole-project, buildx, comma-separated (default plugin,whole-project,buildx)
+  --scaling LIST        service counts of the scaling part, or none (default 1,5,20)
+  --compile-seconds N   how long the flash-attn stand-in compiles (default 20)
+  --json FILE           where the result goes (default result.json in the scratch folder)
+  --markdown FILE       also write the report as markdown
+  --keep                keep the workspaces, clones and the plugin install (their paths are printed)
+  --install-dir DIR     reuse a folder from installPackedPlugin() instead of packing the plugin again
+  --work-dir DIR        the folder of all of this run's temporary folders (default $TMPDIR/cache-bench-<id>)
+  -h, --help            show this help`;
+
+const { values: args } = parseCommandLine({
+  usage: USAGE,
   options: {
     scenarios: { type: 'string', default: 'all' },
     variants: { type: 'string', default: 'plugin,whole-project,buildx' },

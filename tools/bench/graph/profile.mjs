@@ -1,22 +1,34 @@
 #!/usr/bin/env node
-// Where the time of `nx show projects` goes with nx-uv-cuda: generates the plugin variant of the graph
-// benchmark's workspace, runs `nx show projects` cold (no .nx/) and warm with NX_PERF_LOGGING=true and a CPU
-// profile of every node process (cpu-profile-hook.cjs), and prints the Nx perf marks and the plugin's hot
-// functions. The .cpuprofile files stay in --out (open them in Chrome DevTools or speedscope).
-//
-//   node tools/bench/graph/profile.mjs [--services 1000] [--libs 5] [--lock-packages 300] [--out DIR]
-//                                      [--install-dir DIR] [--keep]
+// Where the time of `nx show projects` goes with nx-uv-cuda: Nx perf marks and CPU profiles of a cold and a warm
+// run on the graph benchmark's plugin workspace (--help for the options).
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../../cli.mjs';
 import { installPackedPlugin, nxBin, REPO_ROOT } from '../../example-workspace.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
 import { createPluginWorkspace, nxEnv } from './workspace.mjs';
 
-const { values: args } = parseArgs({
+const USAGE = `Usage: node tools/bench/graph/profile.mjs [options]
+
+Generates the plugin variant of the graph benchmark's workspace, runs \`nx show projects\` cold (no .nx/) and
+warm with NX_PERF_LOGGING=true and a CPU profile of every node process (cpu-profile-hook.cjs), and prints the Nx
+perf marks and the plugin's hot functions. The .cpuprofile files stay in --out (open them in Chrome DevTools or
+speedscope).
+
+Options:
+  --services N          services in the workspace (default 1000)
+  --libs N              shared libraries under libs/ (default 5)
+  --lock-packages N     registry packages in each service's uv.lock (default 300)
+  --out DIR             where the profiles and perf logs go (default a new temporary folder)
+  --install-dir DIR     reuse a folder from installPackedPlugin() instead of packing the plugin again
+  --keep                keep the workspace and the plugin install
+  -h, --help            show this help`;
+
+const { values: args } = parseCommandLine({
+  usage: USAGE,
   options: {
     services: { type: 'string', default: '1000' },
     libs: { type: 'string', default: '5' },

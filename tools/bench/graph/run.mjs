@@ -1,28 +1,39 @@
 #!/usr/bin/env node
-// Graph-computation benchmark of nx-uv-cuda: `nx show projects` in a generated workspace of N Python services
-// with the packed plugin inferring the projects, against the same workspace with the equivalent static
-// project.json files and no plugin, both measured in the same run, interleaved.
-//
-//   node tools/bench/graph/run.mjs [--services 100,1000] [--runs N] [--libs 5] [--lock-packages 300]
-//                                  [--cpu] [--json FILE] [--keep] [--install-dir DIR]
-//
-// cold: `.nx/` (workspace data, the plugin's inference cache, the task cache) deleted before the run;
-// warm: the run right after a run in the same workspace. NX_DAEMON=false, NX_NO_CLOUD=true.
-// --runs: measurements per variant and mode (default 5 up to 100 services, else 3); medians are reported.
-// --cpu: also the CPU time of nx and its plugin workers (python3 + Linux), steadier than wall time on a busy
-// machine. --install-dir: reuse a folder from installPackedPlugin() instead of packing the plugin again.
+// Graph-computation benchmark of nx-uv-cuda (--help for the options): the packed plugin inferring the projects of a
+// generated workspace against the same workspace with static project.json files, interleaved in one run.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
+import { parseCommandLine } from '../../cli.mjs';
 import { installPackedPlugin, NX_VERSION, nxBin, REPO_ROOT } from '../../example-workspace.mjs';
 import { createPluginWorkspace, createStaticWorkspace, graphSummary, nx, nxEnv, staticProjectFiles } from './workspace.mjs';
 
-const { values: args } = parseArgs({
+const USAGE = `Usage: node tools/bench/graph/run.mjs [options]
+
+Times \`nx show projects\` in a generated workspace of N Python services with the packed plugin inferring the
+projects, against the same workspace with the equivalent static project.json files and no plugin, both measured
+in the same run, interleaved, and reports the medians. cold: .nx/ (workspace data, the plugin's inference cache,
+the task cache) deleted before the run; warm: the run right after a run in the same workspace.
+NX_DAEMON=false, NX_NO_CLOUD=true.
+
+Options:
+  --services LIST       workspace sizes, comma-separated (default 100,1000)
+  --runs N              measurements per variant and mode (default 5 up to 100 services, else 3)
+  --libs N              shared libraries under libs/ (default 5)
+  --lock-packages N     registry packages in each service's uv.lock (default 300)
+  --cpu                 also the CPU time of nx and its plugin workers (python3 + Linux), steadier than wall
+                        time on a busy machine (default off)
+  --json FILE           also write the results as JSON
+  --keep                keep the workspaces and the plugin install (their paths are printed)
+  --install-dir DIR     reuse a folder from installPackedPlugin() instead of packing the plugin again
+  -h, --help            show this help`;
+
+const { values: args } = parseCommandLine({
+  usage: USAGE,
   options: {
     services: { type: 'string', default: '100,1000' },
     runs: { type: 'string' },

@@ -1,11 +1,21 @@
-/**
- * Names that usually carry credentials (build args, env variables): their values are never printed, stored or
- * written into a build key. `AUTH` only as a whole word at the end, so that `AUTH_MODE` stays an ordinary arg.
- */
-const SECRET_NAME = /token|passw(or)?d|secret|credential|api[_-]?key|private[_-]?key|(^|[_-])auth(orization)?$/i;
+/** Words of a name that make it a credential's: `HF_TOKEN`, `DB_PASSWORD`, `NPM_AUTH`, `TS_AUTHKEY`. */
+const SECRET_WORDS = new Set([
+  'TOKEN', 'AUTHTOKEN', 'PASSWORD', 'PASSWD', 'SECRET', 'SECRETS', 'CREDENTIAL', 'CREDENTIALS',
+  'APIKEY', 'PRIVATEKEY', 'AUTH', 'AUTHKEY', 'AUTHORIZATION',
+]);
+/** Two words that together do: `API_KEY`, `SSH_PRIVATE_KEY`. */
+const SECRET_PAIRS = [['API', 'KEY'], ['PRIVATE', 'KEY']];
 
 export const REDACTED = '***';
 
+/**
+ * Whether a name (build arg, env variable) usually carries a credential: its values are never printed, stored or
+ * written into a build key. By whole words, so that `TOKENIZERS_PARALLELISM` and `MAX_TOKENS` stay ordinary.
+ */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  return (
+    words.some((word) => SECRET_WORDS.has(word)) ||
+    words.some((word, index) => SECRET_PAIRS.some(([first, second]) => word === first && words[index + 1] === second))
+  );
 }

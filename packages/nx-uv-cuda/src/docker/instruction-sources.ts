@@ -1,5 +1,6 @@
 import { Add, Argument, Copy, Flag, Instruction, JSONInstruction, Run } from 'dockerfile-ast';
 import { fileError } from '../core/errors';
+import { escapeRegExp } from '../core/regexp';
 import type { StageSource } from './dockerfile-model';
 import type { SourceText } from './source-text';
 
@@ -94,8 +95,7 @@ function parseStringArray(json: string): string[] | undefined {
 
 /** Joins the lines a Dockerfile continues with its escape character. */
 export function removeLineContinuations(text: string, escapeChar: string): string {
-  const escaped = escapeChar.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-  return text.replace(new RegExp(`${escaped}[ \\t]*(\\r\\n|\\r|\\n)`, 'g'), '');
+  return text.replace(new RegExp(`${escapeRegExp(escapeChar)}[ \\t]*(\\r\\n|\\r|\\n)`, 'g'), '');
 }
 
 function samePosition(a: { line: number; character: number }, b: { line: number; character: number }): boolean {

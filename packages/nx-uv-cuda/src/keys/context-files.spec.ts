@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,21 @@ describe('hashCopiedFiles', () => {
       );
     } finally {
       rmSync(join(context, 'src/app/data'));
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a file reached through a folder link that leaves the context', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'nx-uv-cuda-outside-'));
+    writeFileSync(join(outside, 'x.py'), 'x\n');
+    symlinkSync(outside, join(context, 'libs/shared/ext'));
+    try {
+      const chain = stageChain(parseDockerfile('FROM python:3.11\nCOPY libs/shared/ext/x.py /x.py\n', 'Dockerfile'), '0');
+      expect(thrownPluginError('dockerfile', () => hashCopiedFiles(context, chain, {})).message).toContain(
+        `libs/shared/ext/x.py is reached through a symbolic link to ${realpathSync(outside)}/x.py, outside the build context`,
+      );
+    } finally {
+      rmSync(join(context, 'libs/shared/ext'));
       rmSync(outside, { recursive: true, force: true });
     }
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { minimatch } from 'minimatch';
 import { contextSourcePaths } from '../docker/context-inputs';
@@ -65,22 +65,25 @@ function walk(contextDir: string, path: string, skipFolder: (path: string) => bo
 }
 
 /**
- * The sha256 of a context file; a link by its target path. A link that leaves the context is refused: Docker sends
- * the link, not what it points to, and Nx, which hashes what a link points to, would not see it re-pointed.
+ * The sha256 of a context file; a link by its target path. What leaves the context is refused: Docker sends a
+ * link, not what it points to (and a folder link on the way, `COPY ext/x` with `ext -> /etc`, not at all), while
+ * Nx hashes what links point to, so a re-pointed link would not change the build keys.
  */
 function hashFile(contextDir: string, path: string, contextLabel = contextDir): string {
   const absolute = join(contextDir, path);
-  if (!lstatSync(absolute).isSymbolicLink()) return createHash('sha256').update(readFileSync(absolute)).digest('hex');
-  const target = readlinkSync(absolute);
-  const inside = relative(contextDir, resolve(dirname(absolute), target));
+  const isLink = lstatSync(absolute).isSymbolicLink();
+  const target = isLink ? readlinkSync(absolute) : undefined;
+  const reached = isLink ? resolve(realpathSync(dirname(absolute)), target!) : realpathSync(absolute);
+  const inside = relative(realpathSync(contextDir), reached);
   if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    const what = isLink ? `a symbolic link to ${target}` : `reached through a symbolic link to ${reached}`;
     throw new PluginError(
       'dockerfile',
-      `${posix.join(contextLabel, path)} is a symbolic link to ${target}, outside the build context: Docker copies the link, ` +
-        'not what it points to, and a re-pointed link would not change the build keys; copy the file into the context, ' +
-        'or point the link inside it',
+      `${posix.join(contextLabel, path)} is ${what}, outside the build context: Docker copies the link, not what it ` +
+        'points to, and a re-pointed link would not change the build keys; copy the file into the context, or point ' +
+        'the link inside it',
       { file: posix.join(contextLabel, path) },
     );
   }
-  return createHash('sha256').update(`symlink:${target}`).digest('hex');
+  return createHash('sha256').update(isLink ? `symlink:${target}` : readFileSync(absolute)).digest('hex');
 }

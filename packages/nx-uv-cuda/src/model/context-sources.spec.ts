@@ -26,6 +26,7 @@ const model = parseDockerfile(
     'COPY --from=wheel-prod /wheelhouse /wheels',
     'COPY --from=base /app /app',
     'COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/',
+    'ADD https://example.com/a.tar.gz git@github.com:org/repo.git /vendor/',
     '',
   ].join('\n'),
   'svc/Dockerfile',
@@ -44,7 +45,7 @@ describe('sourceProblems', () => {
       {
         line: 9,
         fails: false,
-        message: 'svc/Dockerfile:9: COPY --from=wheel-prod: no stage of svc/Dockerfile has that name, so BuildKit pulls the image docker.io/library/wheel-prod',
+        message: 'svc/Dockerfile:9: COPY --from=wheel-prod: no stage of svc/Dockerfile has that name, so BuildKit pulls the image docker.io/library/wheel-prod (if a stage was meant, it is missing)',
       },
     ]);
   });

@@ -20,7 +20,8 @@ const BARE_IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
  * What the stages read from the build context that is not there: a path missing from the context or excluded
  * by .dockerignore (BuildKit fails with "not found", late), a path that climbs out of the context (BuildKit
  * reads it from the context root instead), and a `--from` that names no stage (BuildKit pulls it as an image
- * from Docker Hub). Paths with globs or variables are left to the build.
+ * from Docker Hub). Paths with globs or variables are left to the build; instruction-sources.ts has already
+ * left out what ADD fetches itself.
  */
 export function sourceProblems(
   model: DockerfileModel,
@@ -34,11 +35,11 @@ export function sourceProblems(
       if (source.from !== undefined) {
         const unknownStage = !resolveStageRef(model, source.from) && BARE_IMAGE_NAME.test(source.from) && !/^\d+$/.test(source.from);
         return unknownStage
-          ? [{ line: source.line, fails: false, message: at(`--from=${source.from}: no stage of ${model.file} has that name, so BuildKit pulls the image docker.io/library/${source.from}`) }]
+          ? [{ line: source.line, fails: false, message: at(`--from=${source.from}: no stage of ${model.file} has that name, so BuildKit pulls the image docker.io/library/${source.from} (if a stage was meant, it is missing)`) }]
           : [];
       }
       return source.paths.flatMap((path): SourceProblem[] => {
-        if (GLOB_OR_VARIABLE.test(path) || /^[a-z]+:\/\//i.test(path)) return [];
+        if (GLOB_OR_VARIABLE.test(path)) return [];
         const inContext = normalizeContextPath(path);
         if (posix.normalize(path).startsWith('../')) {
           return [{ line: source.line, fails: false, message: at(`${path}: a source cannot leave the build context; BuildKit reads ${inContext || 'the whole context'} at its root`) }];

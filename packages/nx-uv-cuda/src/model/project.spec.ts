@@ -234,7 +234,9 @@ describe('readProjectModel: the build context', () => {
 
   it('refuses the nx.json context option when it leaves the workspace, and takes one that stays in it', () => {
     const files = { 'svc/pyproject.toml': PYPROJECT, 'svc/uv.lock': LOCK, 'svc/Dockerfile': INSTALLS };
-    expect(thrownPluginError('options', () => readSvc(files, { context: '../../x' })).message).toContain('the context option (nx.json) = "../../x"');
+    const error = thrownPluginError('options', () => readSvc(files, { context: '../../x' }));
+    expect(error.message).toContain('nx.json: the context option, for svc/pyproject.toml, = "../../x" is outside the workspace');
+    expect(error.where.file).toBe('nx.json');
     expect(readSvc({ ...files, 'uv.lock': LOCK }, { context: '..' }).contextDir).toBe('.');
   });
 

@@ -106,7 +106,7 @@ export function readProjectModel(
   const lockText = files.read(lockFile);
   const prodLock = posix.join(root, 'prod', 'uv.lock');
   const contextSetting = pyproject.config.context ?? options.context;
-  const contextDir = contextSetting ? contextInWorkspace(pyprojectFile, contextSetting, pyproject.config.context ? '[tool.nx-uv-cuda] context' : 'the context option (nx.json)') : posix.dirname(lockFile);
+  const contextDir = contextSetting ? contextInWorkspace(pyprojectFile, contextSetting, pyproject.config.context !== undefined) : posix.dirname(lockFile);
   const globs = pyproject.config.dockerfile ? globList(pyproject.config.dockerfile) : options.dockerfile;
   const skippedDockerfiles: ProjectModel['skippedDockerfiles'] = [];
   const found = lockText === undefined ? [] : readDockerfiles(files, root, globs, contextDir, pyprojectFile, skippedDockerfiles);
@@ -370,14 +370,15 @@ function definedValues<T extends object>(value: T): Partial<T> {
  * The build context, workspace-relative. One outside the workspace is refused: Nx hashes only workspace files,
  * so an edit there would be served from the cache as the old build.
  */
-function contextInWorkspace(pyprojectFile: string, setting: string, where: string): string {
+function contextInWorkspace(pyprojectFile: string, setting: string, setByProject: boolean): string {
   const contextDir = posix.normalize(posix.join(posix.dirname(pyprojectFile), setting));
   if (posix.isAbsolute(setting) || contextDir === '..' || contextDir.startsWith('../')) {
+    const where = setByProject ? `${pyprojectFile}: [tool.nx-uv-cuda] context` : `nx.json: the context option, for ${pyprojectFile},`;
     throw new PluginError(
       'options',
-      `${pyprojectFile}: ${where} = "${setting}" is outside the workspace: Nx hashes only files inside it, so an edit ` +
-        'there would be served from the cache as the old build; expected a folder of the workspace, relative to the project',
-      { file: pyprojectFile },
+      `${where} = "${setting}" is outside the workspace: Nx hashes only files inside it, so an edit there would be ` +
+        'served from the cache as the old build; expected a folder of the workspace, relative to the project',
+      { file: setByProject ? pyprojectFile : 'nx.json' },
     );
   }
   return contextDir;

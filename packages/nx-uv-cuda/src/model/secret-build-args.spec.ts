@@ -53,11 +53,8 @@ describe('secretDigest', () => {
 
 describe('secretValues', () => {
   it('are the values of environment build args and of --secrets read from variables, set ones only', () => {
-    const env = { HF_TOKEN: 'hf_1', CANARY: 'c_2', API_TOKEN: 'a_3', EMPTY: '' };
-    expect(secretValues(['HF_TOKEN', 'PIP_PASSWORD'], ['id=canary,env=CANARY', 'id=API_TOKEN', 'id=npmrc,src=.npmrc', 'id=e,env=EMPTY'], env)).toEqual([
-      'hf_1',
-      'c_2',
-      'a_3',
-    ]);
+    const env = { HF_TOKEN: 'hf_1111', CANARY: 'c_2222', API_TOKEN: 'a_3333', EMPTY: '', ENABLE_AUTH: 'false', PIN: '42' };
+    const secrets = ['id=canary,env=CANARY', 'id=API_TOKEN', 'id=npmrc,src=.npmrc', 'id=e,env=EMPTY', 'id=pin,env=PIN'];
+    expect(secretValues(['HF_TOKEN', 'PIP_PASSWORD', 'ENABLE_AUTH'], secrets, env)).toEqual(['hf_1111', 'c_2222', 'a_3333']);
   });
 });

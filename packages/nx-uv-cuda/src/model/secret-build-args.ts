@@ -2,6 +2,7 @@ import { compareCodeUnits } from '../core/compare';
 import { isSecretName } from '../core/secret-names';
 import type { DockerfileModel } from '../docker/dockerfile-model';
 import { secretSource } from '../docker/secret-mounts';
+import { allArgs } from './stages';
 
 /**
  * The Dockerfile's ARGs whose names look like credentials (HF_TOKEN, PIP_PASSWORD). No option may hold their
@@ -9,7 +10,7 @@ import { secretSource } from '../docker/secret-mounts';
  * (`--build-arg HF_TOKEN`), so no file, argv or cache ever holds them.
  */
 export function environmentBuildArgNames(model: DockerfileModel): string[] {
-  const declared = [...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)].map((arg) => arg.name);
+  const declared = allArgs(model).map((arg) => arg.name);
   return [...new Set(declared.filter(isSecretName))].sort(compareCodeUnits);
 }
 
@@ -39,11 +40,16 @@ export function secretArgWarnings(model: DockerfileModel): string[] {
   );
 }
 
+/** Values no credential has, which masking would only garble the output with (`ENABLE_AUTH=false`). */
+const NOT_A_CREDENTIAL = /^(.{0,3}|true|false|yes|no|on|off)$/i;
+
 /**
  * The values a build's output must not show: those of the credential-looking build args passed from the
- * environment, and of the `--secret`s read from environment variables (a RUN may print either).
+ * environment, and of the `--secret`s read from environment variables (a RUN may print either). Secrets read
+ * from files are not read here.
  */
 export function secretValues(environmentBuildArgs: readonly string[], secrets: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const variables = [...environmentBuildArgs, ...secrets.map(secretSource).map((source) => source.env ?? (source.file === undefined ? source.id : undefined))];
-  return [...new Set(variables.flatMap((name) => (name && env[name] ? [env[name]!] : [])))];
+  const values = variables.flatMap((name) => (name && env[name] !== undefined ? [env[name]!] : []));
+  return [...new Set(values.filter((value) => !NOT_A_CREDENTIAL.test(value)))];
 }

@@ -1,7 +1,7 @@
 import type { StageNames } from '../config/plugin-options';
 import { compareCodeUnits } from '../core/compare';
 import { PluginError } from '../core/errors';
-import type { DockerfileModel, Stage } from '../docker/dockerfile-model';
+import type { ArgDeclaration, DockerfileModel, Stage } from '../docker/dockerfile-model';
 import { resolveStageRef } from '../docker/stage-graph';
 
 /** The `[tool.nx-uv-cuda].stages` key of each role, for messages that say how to fix a name. */
@@ -59,6 +59,7 @@ export function hasWheelExport(model: DockerfileModel, stages: StageNames): bool
   return resolveStageRef(model, stages.wheelExport) !== undefined;
 }
 
-function allArgs(model: DockerfileModel) {
+/** The global ARGs and every stage's, in Dockerfile order. */
+export function allArgs(model: DockerfileModel): ArgDeclaration[] {
   return [...model.globalArgs, ...model.stages.flatMap((stage) => stage.args)];
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,5 +68,44 @@ describe('withFileLock', () => {
     const error = await waiting.catch((caught: unknown) => caught);
     expect(isPluginError(error, 'interrupted')).toBe(true);
     expect(existsSync(path)).toBe(true);
+  });
+});
+
+describe('withFileLock: locks left by a crash', () => {
+  it('takes over a lock without an owner once it is older than a minute, and waits on a fresh one', async () => {
+    const path = lockPath();
+    mkdirSync(path, { recursive: true });
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(path, old, old);
+    const stale: Array<LockOwner | undefined> = [];
+    const ran = await interruptible((scope) =>
+      withFileLock(path, scope, { onWait: () => stale.push(undefined), onStale: (owner) => stale.push(owner) }, async () => 'ran'),
+    );
+    expect(ran).toBe('ran');
+    expect(stale).toEqual([undefined]);
+  });
+
+  it('lets one of several waiters take over a dead holder: the others wait for it', async () => {
+    const path = lockPath();
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'owner.json'), JSON.stringify({ pid: dead, host: hostname(), since: 'then' }));
+    const inside: number[] = [];
+    let holders = 0;
+    const takeovers: number[] = [];
+    await interruptible((scope) =>
+      Promise.all(
+        [0, 1, 2, 3].map((index) =>
+          withFileLock(path, scope, { onWait: () => {}, onStale: () => takeovers.push(index), pollMs: 5 }, async () => {
+            holders += 1;
+            inside.push(holders);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            holders -= 1;
+          }),
+        ),
+      ),
+    );
+    expect(takeovers).toHaveLength(1);
+    expect(inside).toEqual([1, 1, 1, 1]);
   });
 });

@@ -21,19 +21,16 @@ export interface LockWaits {
 
 /**
  * Runs `work` holding the lock at `path` (a folder: `mkdir` is atomic across processes), waiting while another
- * process holds it. A lock whose holder is gone (same host, pid not running) is taken over. The scope removes
- * the lock on SIGINT/SIGTERM like any temporary path; otherwise it is removed when `work` ends, however it ends.
+ * process holds it. A lock whose holder is gone (same host, pid not running) is taken over, by one waiter at a
+ * time (see takeOverIfStale). The scope removes the lock on SIGINT/SIGTERM like any temporary path; otherwise it
+ * is removed when `work` ends, however it ends.
  */
 export async function withFileLock<T>(path: string, scope: InterruptScope, waits: LockWaits, work: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
   let waited = false;
   while (!tryAcquire(path)) {
+    if (takeOverIfStale(path, waits)) continue;
     const owner = readOwner(path);
-    if (owner ? owner.host === hostname() && !isRunning(owner.pid) : ageMs(path) > UNOWNED_STALE_MS) {
-      waits.onStale(owner);
-      rmSync(path, { recursive: true, force: true });
-      continue;
-    }
     if (!waited) waits.onWait(owner);
     waited = true;
     await sleep(waits.pollMs ?? 1000, scope.signal);
@@ -50,6 +47,33 @@ export async function withFileLock<T>(path: string, scope: InterruptScope, waits
 /** A holder writes its owner file right after taking the lock: a lock without one for this long was left by a crash. */
 const UNOWNED_STALE_MS = 60_000;
 
+/**
+ * Removes the lock when its holder is gone. Two waiters could both find the same dead holder, and the second
+ * would then remove the lock the first has just taken: so the check and the removal happen under a second lock
+ * (`<path>.takeover`), held only for that moment, and the holder is read again under it.
+ */
+function takeOverIfStale(path: string, waits: LockWaits): boolean {
+  const takeover = `${path}.takeover`;
+  if (ageMs(takeover) > UNOWNED_STALE_MS) rmSync(takeover, { recursive: true, force: true });
+  try {
+    mkdirSync(takeover);
+  } catch {
+    return false;
+  }
+  try {
+    const owner = readOwner(path);
+    const stale = owner ? owner.host === hostname() && !isRunning(owner.pid) : ageMs(path) > UNOWNED_STALE_MS;
+    if (stale) {
+      waits.onStale(owner);
+      rmSync(path, { recursive: true, force: true });
+    }
+    return stale;
+  } finally {
+    rmSync(takeover, { recursive: true, force: true });
+  }
+}
+
+/** How long ago `path` was made; 0 when it is not there. */
 function ageMs(path: string): number {
   try {
     return Date.now() - statSync(path).mtimeMs;
@@ -66,7 +90,12 @@ function tryAcquire(path: string): boolean {
     throw error;
   }
   const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  writeFileSync(join(path, 'owner.json'), JSON.stringify(owner));
+  try {
+    writeFileSync(join(path, 'owner.json'), JSON.stringify(owner));
+  } catch (error) {
+    rmSync(path, { recursive: true, force: true });
+    throw error;
+  }
   return true;
 }
 

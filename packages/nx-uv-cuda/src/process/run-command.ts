@@ -1,4 +1,5 @@
 import type { Options, Result } from 'execa';
+import { REDACTED } from '../core/secret-names';
 
 export interface RunOptions {
   cwd?: string;
@@ -81,8 +82,10 @@ export async function runCommand(file: string, args: string[], options: RunOptio
 export function relayLines(stream: NodeJS.ReadableStream | null, mask: readonly string[] = []) {
   const masked = masker(mask);
   let pending = '';
-  stream?.on('data', (chunk: Buffer) => {
-    pending += masked.push(chunk.toString('utf8'));
+  // Decoded as a stream: a character split across two chunks stays whole.
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    pending += masked.push(chunk);
     const end = pending.lastIndexOf('\n');
     if (end === -1) return;
     process.stdout.write(pending.slice(0, end + 1));
@@ -107,7 +110,8 @@ function relayTail(stream: NodeJS.ReadableStream | null, mask: readonly string[]
     process.stderr.write(text);
     tail = (tail + text).slice(-STDERR_TAIL_BYTES);
   };
-  stream?.on('data', (chunk: Buffer) => relay(masked.push(chunk.toString('utf8'))));
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => relay(masked.push(chunk)));
   return { text: () => tail, flush: () => relay(masked.flush()) };
 }
 
@@ -118,7 +122,7 @@ function relayTail(stream: NodeJS.ReadableStream | null, mask: readonly string[]
 export function masker(values: readonly string[]) {
   const sorted = [...values].sort((a, b) => b.length - a.length);
   const holdBack = sorted.length > 0 ? sorted[0].length - 1 : 0;
-  const replace = (text: string) => sorted.reduce((result, value) => result.split(value).join('***'), text);
+  const replace = (text: string) => sorted.reduce((result, value) => result.split(value).join(REDACTED), text);
   let pending = '';
   return {
     push(piece: string): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fileError, isPluginError, PluginError } from '../core/errors';
+import { escapeRegExp } from '../core/regexp';
 import { formatKeyPath, formatZodIssues } from '../core/zod-message';
 import { parseMarker } from './markers';
 import { normalizeName } from './names';
@@ -295,7 +296,7 @@ function lockError(file: string, message: string): PluginError {
  */
 export function lockedLocalVersions(text: string, packageName: string): string[] {
   const labels = new Set<string>();
-  const name = packageName.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  const name = escapeRegExp(packageName);
   const entry = new RegExp(`\\[\\[(?:package|distribution)\\]\\]\\r?\\nname = "${name}"\\r?\\nversion = "[^"+]*\\+([^"]+)"`, 'g');
   for (const match of text.matchAll(entry)) labels.add(match[1]);
   return [...labels];

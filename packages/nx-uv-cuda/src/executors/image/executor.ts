@@ -52,16 +52,14 @@ export default runExecutor(
       sourceUrl: git.sourceUrl,
       metadataTemp: join(metadataDir, 'buildx-metadata.json'),
       env: process.env,
-      // Output that holds a credential is relayed (and masked), not drawn on the terminal by buildx.
-      stderrIsTty: Boolean(process.stderr.isTTY) && mask.length === 0,
+      masksOutput: mask.length > 0,
+      stderrIsTty: Boolean(process.stderr.isTTY),
     });
     if (options.dryRun) {
       process.stdout.write(`${describeArgv(['docker', ...plan.argv])}\n`);
       info('dry run: nothing was built or written');
       return;
     }
-    requireSecrets(model, options.target, wheelContexts, options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
-    requireContextSources(files, model, { ...options, replaced: wheelContexts });
     await checkEngine(engineRequirements(options, plan));
 
     const existing = plan.hashTag && (await existingImage(plan, plan.hashTag, options.engine));
@@ -71,6 +69,9 @@ export default runExecutor(
       return;
     }
 
+    // Checked only when it builds: an image that exists needs neither its secrets nor its sources.
+    requireSecrets(model, options.target, wheelContexts, options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
+    requireContextSources(files, model, { ...options, replaced: wheelContexts });
     info(`building ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(plan.argv)}`);
     const build = await runBuild(plan.argv, {
       cwd: task.workspaceRoot,

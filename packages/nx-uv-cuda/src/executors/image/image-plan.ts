@@ -16,6 +16,11 @@ export interface ImagePlanInput {
   options: ImageOptions;
   /** Credential-looking build args that buildx takes from the environment (the build-args file names them). */
   environmentBuildArgs: string[];
+  /**
+   * The build's output holds credential values to mask: it must be plain lines (a tty drawing or rawjson's
+   * base64 would carry them past the mask).
+   */
+  masksOutput?: boolean;
   workspaceRoot: string;
   project: string;
   taskHash?: string;
@@ -77,7 +82,7 @@ export function planImage(input: ImagePlanInput): ImagePlan {
     builder: options.builder,
     ...cache,
     secrets: options.secrets,
-    progress: options.progress ?? defaultProgress(input.env, input.stderrIsTty),
+    progress: input.masksOutput ? 'plain' : (options.progress ?? defaultProgress(input.env, input.stderrIsTty)),
     output: push ? { type: 'push' } : { type: 'load' },
     metadataFile: input.metadataTemp,
     noCache: options.noCache,

@@ -58,8 +58,6 @@ export default runExecutor(
       info('dry run: nothing was compiled, fetched or written (the wheel stores were not looked up)');
       return;
     }
-    requireSecrets(model, options.exportStage ?? options.target, [], options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
-    requireContextSources(files, model, { ...options, target: options.exportStage ?? options.target, replaced: [] });
     const key = options.keyFile ? wheelKey(files, options.keyFile, task) : undefined;
     const registryReference = key && options.registry ? registryWheelReference(options.registry, key) : undefined;
     await checkEngine({
@@ -70,27 +68,32 @@ export default runExecutor(
     });
 
     const output = task.absolute(options.outputPath);
-    mkdirSync(dirname(output), { recursive: true });
-    const readyDir = scope.temporary(mkdtempSync(`${output}.ready-`));
-    const build = () => compile(options, fromEnvironment, model, task, output, scope);
-    if (!key) return finish(options, await build(), readyDir, output, scope);
+    const build = () => {
+      // Checked only when it compiles: a stored wheel needs neither its secrets nor its sources.
+      const target = options.exportStage ?? options.target;
+      requireSecrets(model, target, [], options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
+      requireContextSources(files, model, { ...options, target, replaced: [] });
+      return compile(options, fromEnvironment, model, task, output, scope);
+    };
+    if (!key) return finish(options, await build(), output, scope);
 
     const store = new LocalWheelStore(join(workspaceDataDirectory ?? join(task.workspaceRoot, '.nx', 'workspace-data'), 'nx-uv-cuda', 'wheels'));
-    // One process per wheel key looks up and compiles: another one running the same key waits, then finds it stored.
-    const found = await withFileLock(store.lockPath(key), scope, lockWaits(key), () =>
-      storedOrCompiled({ key, store, registryReference, engine: options.engine, output, scope, compile: build }),
-    );
-    // Shared before dist/ is written: a task whose push failed leaves no output, and the next run pushes from the store.
-    const share =
-      registryReference !== undefined &&
-      (found.from === 'compiled' || (found.from === 'local' && !(await remoteDigest(registryReference, options.engine))));
-    if (share) {
-      info(`sharing the wheel through the registry as ${registryReference}`);
-      if (!(await pushWheels(registryReference, store.folder(key), scope, options.engine))) {
-        throw new PluginError('command', `could not push ${registryReference}: the wheel stays in the local wheel store, nothing was written to ${options.outputPath}`);
+    // One process per wheel key looks up, compiles and pushes: another one running the same key waits, then
+    // finds it stored (and pushed), and no process drops an entry another one is reading.
+    await withFileLock(store.lockPath(key), scope, lockWaits(key), async () => {
+      const found = await storedOrCompiled({ key, store, registryReference, engine: options.engine, output, scope, compile: build });
+      // Shared before dist/ is written: a task whose push failed leaves no output, and the next run pushes from the store.
+      const share =
+        registryReference !== undefined &&
+        (found.from === 'compiled' || (found.from === 'local' && !(await remoteDigest(registryReference, options.engine))));
+      if (share) {
+        info(`sharing the wheel through the registry as ${registryReference}`);
+        if (!(await pushWheels(registryReference, store.folder(key), scope, options.engine))) {
+          throw new PluginError('command', `could not push ${registryReference}: the wheel stays in the local wheel store, nothing was written to ${options.outputPath}`);
+        }
       }
-    }
-    finish(options, found.wheels, readyDir, output, scope);
+      finish(options, found.wheels, output, scope);
+    });
   },
 );
 
@@ -118,7 +121,7 @@ async function storedOrCompiled(sources: WheelSources): Promise<{ wheels: string
     return { wheels: stored.wheels, from: 'local' };
   }
   if (registryReference && (await remoteDigest(registryReference, sources.engine))) {
-    const pulled = scope.temporary(mkdtempSync(`${sources.output}.pull-`));
+    const pulled = temporaryBeside(sources.output, 'pull', scope);
     if (!(await pullWheels(registryReference, pulled, scope, sources.engine))) {
       throw new PluginError('command', `could not fetch ${registryReference}`);
     }
@@ -157,7 +160,7 @@ async function compile(
   output: string,
   scope: InterruptScope,
 ): Promise<string[]> {
-  const exportDir = scope.temporary(mkdtempSync(`${output}.export-`));
+  const exportDir = temporaryBeside(output, 'export', scope);
   const mask = secretValues(environmentBuildArgs, options.secrets, process.env);
   const { argv, build: plannedBuild } = planWheel({
     options,
@@ -165,8 +168,8 @@ async function compile(
     workspaceRoot: task.workspaceRoot,
     exportDir,
     env: process.env,
-    // Output that holds a credential is relayed (and masked), not drawn on the terminal by buildx.
-    stderrIsTty: Boolean(process.stderr.isTTY) && mask.length === 0,
+    masksOutput: mask.length > 0,
+    stderrIsTty: Boolean(process.stderr.isTTY),
   });
   info(`compiling ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(argv)}`);
   const build = await runBuild(argv, {
@@ -206,7 +209,8 @@ async function compile(
 }
 
 /** Moves copies of `wheels` into place; the output then holds exactly these files. */
-function finish(options: WheelOptions, wheels: string[], readyDir: string, output: string, scope: InterruptScope): void {
+function finish(options: WheelOptions, wheels: string[], output: string, scope: InterruptScope): void {
+  const readyDir = temporaryBeside(output, 'ready', scope);
   for (const wheel of wheels) copyFileSync(wheel, join(readyDir, basename(wheel)));
   replaceFolder(readyDir, output);
   scope.keep(readyDir);
@@ -222,4 +226,13 @@ function walk(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
+}
+
+/**
+ * A temporary folder beside the output (same filesystem, so it can be renamed into place), removed however the
+ * task ends. Made only once the work needs it: a task that fails its checks leaves not even an empty folder.
+ */
+function temporaryBeside(output: string, kind: 'export' | 'pull' | 'ready', scope: InterruptScope): string {
+  mkdirSync(dirname(output), { recursive: true });
+  return scope.temporary(mkdtempSync(`${output}.${kind}-`));
 }

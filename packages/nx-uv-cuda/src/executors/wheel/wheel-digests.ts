@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { writeTextAtomically } from '../shared/files';
 
 /** Beside every stored set of wheels (local store and registry image): `sha256sum` lines, one per wheel. */
 export const DIGESTS_FILE = 'SHA256SUMS';
@@ -11,8 +12,19 @@ const DIGEST_LINE = /^([0-9a-f]{64}) {2}(\S+\.whl)$/;
 const END_OF_CENTRAL_DIRECTORY = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const ZIP_TAIL_BYTES = 22 + 0xffff;
 
+const READ_BLOCK_BYTES = 1 << 20;
+
+/** The sha256 of a file, read a block at a time: a wheel can be gigabytes. */
 export function sha256Of(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+  const hash = createHash('sha256');
+  const block = Buffer.alloc(READ_BLOCK_BYTES);
+  const fd = openSync(file, 'r');
+  try {
+    for (let read = readSync(fd, block); read > 0; read = readSync(fd, block)) hash.update(block.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /** Why `file` is not a wheel a build could install (not a zip archive, or cut short), or undefined. */
@@ -31,10 +43,10 @@ export function wheelProblem(file: string): string | undefined {
   return tail.includes(END_OF_CENTRAL_DIRECTORY) ? undefined : `${basename(file)} is cut short (no zip directory at its end)`;
 }
 
-/** Writes the digests of `wheels` (files in `dir`) into `dir`. */
+/** Writes the digests of `wheels` (files in `dir`) into `dir`, atomically: a crash leaves none or all of them. */
 export function writeWheelDigests(dir: string, wheels: readonly string[]): void {
   const lines = wheels.map((wheel) => `${sha256Of(wheel)}  ${basename(wheel)}\n`);
-  writeFileSync(join(dir, DIGESTS_FILE), lines.join(''));
+  writeTextAtomically(join(dir, DIGESTS_FILE), lines.join(''));
 }
 
 /**

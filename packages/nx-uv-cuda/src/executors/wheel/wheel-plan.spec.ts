@@ -116,6 +116,11 @@ describe('planWheel', () => {
     expect(argv.some((arg) => arg.startsWith('HF_TOKEN='))).toBe(false);
   });
 
+  it('prints plain progress whatever was asked when the output holds values to mask', () => {
+    const masked = planWheel({ options: wheelOptions({ progress: 'rawjson' }), environmentBuildArgs: ['HF_TOKEN'], masksOutput: true, workspaceRoot: '/ws', exportDir: '/x', env: {}, stderrIsTty: true });
+    expect(masked.build.progress).toBe('plain');
+  });
+
   it('draws tty progress at a terminal outside CI', () => {
     const atTerminal = planWheel({ options: wheelOptions(), environmentBuildArgs: [], workspaceRoot: '/ws', exportDir: '/x', env: {}, stderrIsTty: true });
     expect(atTerminal.build.progress).toBe('tty');

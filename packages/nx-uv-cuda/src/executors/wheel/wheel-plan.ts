@@ -6,6 +6,11 @@ export interface WheelPlanInput {
   options: WheelOptions;
   /** Credential-looking build args that buildx takes from the environment (the build-args file names them). */
   environmentBuildArgs: string[];
+  /**
+   * The build's output holds credential values to mask: it must be plain lines (a tty drawing or rawjson's
+   * base64 would carry them past the mask).
+   */
+  masksOutput?: boolean;
   workspaceRoot: string;
   exportDir: string;
   env: NodeJS.ProcessEnv;
@@ -37,7 +42,7 @@ export function planWheel(input: WheelPlanInput): { build: BuildxBuild; argv: st
     cacheFrom: options.cacheFrom,
     cacheTo: options.cacheTo,
     secrets: options.secrets,
-    progress: options.progress ?? defaultProgress(input.env, input.stderrIsTty),
+    progress: input.masksOutput ? 'plain' : (options.progress ?? defaultProgress(input.env, input.stderrIsTty)),
     output: { type: 'local', dest: input.exportDir },
     noCache: options.noCache,
   };
