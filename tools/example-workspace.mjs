@@ -1,7 +1,7 @@
 // Lays out a fresh Nx workspace from a fixture with the packed plugin and nx from npm:
 // shared by the e2e tests and `npm run demo`, so both run exactly what a user would install.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,13 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = join(REPO_ROOT, 'e2e', 'fixtures');
 const PLUGIN_DIR = join(REPO_ROOT, 'packages', 'nx-uv-cuda');
-export const NX_VERSION = '24.0.6';
-const DEVKIT_VERSION = '24.0.0';
+/**
+ * The nx and @nx/devkit the workspaces install: the newest of the peer range by default; NX_UV_CUDA_E2E_NX sets
+ * another (`22.7.12`, with @nx/devkit of the same version unless NX_UV_CUDA_E2E_DEVKIT says otherwise), to test
+ * the range's other end.
+ */
+export const NX_VERSION = process.env.NX_UV_CUDA_E2E_NX || '24.0.6';
+const DEVKIT_VERSION = process.env.NX_UV_CUDA_E2E_DEVKIT || (process.env.NX_UV_CUDA_E2E_NX ? NX_VERSION : '24.0.0');
 
 const GIT_IDENTITY = {
   GIT_AUTHOR_NAME: 'nx-uv-cuda',
@@ -92,5 +97,8 @@ export function git(root, args) {
 
 /** The nx entry point of a workspace created here. */
 export function nxBin(root) {
-  return join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
+  // Where nx keeps its CLI moved between majors (bin/nx.js, later dist/bin/nx.js): its package.json says.
+  const nxDir = join(root, 'node_modules', 'nx');
+  const { bin } = JSON.parse(readFileSync(join(nxDir, 'package.json'), 'utf8'));
+  return join(nxDir, typeof bin === 'string' ? bin : bin.nx);
 }
