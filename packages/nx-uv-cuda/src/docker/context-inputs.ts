@@ -22,7 +22,8 @@ export interface ContextInputs {
 
 /** The whole context (a context path of ''). */
 const WHOLE_CONTEXT = '';
-const GLOB_CHAR = /[*?[\\]/;
+/** Characters that make a Dockerfile source path a pattern. */
+export const GLOB_CHAR = /[*?[\\]/;
 
 /**
  * Nx inputs for the files a stage chain reads from the build context (COPY/ADD sources and

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { exists, type FileSource } from '../core/file-source';
+import { GLOB_CHAR } from '../docker/context-inputs';
 import { normalizeContextPath, readDockerignore } from '../docker/dockerignore';
 import type { DockerfileModel, Stage } from '../docker/dockerfile-model';
 import { resolveStageRef } from '../docker/stage-graph';
@@ -13,7 +14,6 @@ export interface SourceProblem {
   fails: boolean;
 }
 
-const GLOB_OR_VARIABLE = /[*?[$]/;
 const BARE_IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 /**
@@ -39,7 +39,7 @@ export function sourceProblems(
           : [];
       }
       return source.paths.flatMap((path): SourceProblem[] => {
-        if (GLOB_OR_VARIABLE.test(path)) return [];
+        if (GLOB_CHAR.test(path) || path.includes('$')) return [];
         const inContext = normalizeContextPath(path);
         if (posix.normalize(path).startsWith('../')) {
           return [{ line: source.line, fails: false, message: at(`${path}: a source cannot leave the build context; BuildKit reads ${inContext || 'the whole context'} at its root`) }];

@@ -2,7 +2,7 @@ import type { StageNames } from '../config/plugin-options';
 import { compareCodeUnits } from '../core/compare';
 import { PluginError } from '../core/errors';
 import type { ArgDeclaration, DockerfileModel, Stage } from '../docker/dockerfile-model';
-import { resolveStageRef } from '../docker/stage-graph';
+import { resolveStageRef, stageChain } from '../docker/stage-graph';
 
 /** The `[tool.nx-uv-cuda].stages` key of each role, for messages that say how to fix a name. */
 const ROLE_KEYS: Record<StageRole, string> = {
@@ -27,9 +27,18 @@ export function requireStage(model: DockerfileModel, name: string, role: StageRo
   );
 }
 
-/** The stage a build of `--target target` builds: that one, or without a target the Dockerfile's last one. */
-export function targetStage(model: DockerfileModel, target: string | undefined): string {
-  return target ?? model.stages[model.stages.length - 1].name ?? String(model.stages.length - 1);
+/**
+ * The stages a build of `--target target` (without one: the last stage) reads, minus what `replaced` named contexts
+ * stand for; undefined when the Dockerfile has no such stage (requireStage reports that).
+ */
+export function builtChain(
+  model: DockerfileModel,
+  target: string | undefined,
+  replaced: readonly string[],
+  buildArgs: Record<string, string>,
+): Stage[] | undefined {
+  const stage = target ?? model.stages[model.stages.length - 1].name ?? String(model.stages.length - 1);
+  return resolveStageRef(model, stage) ? stageChain(model, stage, replaced, buildArgs) : undefined;
 }
 
 /** Build args the Dockerfile declares, sorted: passing others only makes buildx warn. */

@@ -22,8 +22,7 @@ import { readGitFacts } from '../shared/git';
 import { info } from '../shared/log';
 import { runBuild } from '../shared/run-build';
 import { runExecutor } from '../shared/run-executor';
-import { requireContextSources } from '../shared/context-preflight';
-import { requireSecrets } from '../shared/secrets-preflight';
+import { requireBuildInputs } from '../shared/build-preflight';
 import type { TaskInfo } from '../shared/task';
 import { planImage, type ImagePlan } from './image-plan';
 import { imageExecutorSchema, type ImageOptions } from './schema';
@@ -70,8 +69,7 @@ export default runExecutor(
     }
 
     // Checked only when it builds: an image that exists needs neither its secrets nor its sources.
-    requireSecrets(model, options.target, wheelContexts, options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
-    requireContextSources(files, model, { ...options, replaced: wheelContexts });
+    requireBuildInputs(files, model, { ...options, replaced: wheelContexts }, task.workspaceRoot);
     info(`building ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(plan.argv)}`);
     const build = await runBuild(plan.argv, {
       cwd: task.workspaceRoot,

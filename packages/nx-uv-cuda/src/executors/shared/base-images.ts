@@ -1,8 +1,7 @@
 import { PluginError } from '../../core/errors';
 import type { DockerfileModel } from '../../docker/dockerfile-model';
-import { resolveStageRef, stageChain } from '../../docker/stage-graph';
 import { baseImageProblems, describeBaseImageProblem } from '../../model/base-images';
-import { targetStage } from '../../model/stages';
+import { builtChain } from '../../model/stages';
 import { info } from './log';
 
 /**
@@ -15,9 +14,9 @@ export function requirePublishedBaseImages(
   replaced: readonly string[],
   buildArgs: Record<string, string>,
 ): void {
-  const stage = targetStage(model, target);
-  if (!resolveStageRef(model, stage)) return;
-  for (const problem of baseImageProblems(model, stageChain(model, stage, replaced, buildArgs), buildArgs)) {
+  const chain = builtChain(model, target, replaced, buildArgs);
+  if (!chain) return;
+  for (const problem of baseImageProblems(model, chain, buildArgs)) {
     if (!problem.invalid) {
       info(`${model.file}: ${describeBaseImageProblem(problem)}`);
       continue;

@@ -1,27 +1,21 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { PluginError } from '../../core/errors';
-import type { DockerfileModel } from '../../docker/dockerfile-model';
+import type { DockerfileModel, Stage } from '../../docker/dockerfile-model';
 import { secretMounts, secretSource } from '../../docker/secret-mounts';
-import { resolveStageRef, stageChain } from '../../docker/stage-graph';
-import { targetStage } from '../../model/stages';
 
 /**
- * Before any build: every `required` secret mount of the stages built has a `secrets` entry whose source is
+ * Before any build: every `required` secret mount of the stages built (`chain`) has a `secrets` entry whose source is
  * there. Without this, BuildKit fails deep in the build, or (a mount that is not required) runs with no secret.
  */
 export function requireSecrets(
   model: DockerfileModel,
-  target: string | undefined,
-  replaced: readonly string[],
+  chain: readonly Stage[],
   secrets: readonly string[],
-  buildArgs: Record<string, string>,
   where: { env: NodeJS.ProcessEnv; cwd: string },
 ): void {
-  const stage = targetStage(model, target);
-  if (!resolveStageRef(model, stage)) return;
   const sources = secrets.map(secretSource);
-  for (const mount of secretMounts(stageChain(model, stage, replaced, buildArgs)).filter((candidate) => candidate.required)) {
+  for (const mount of secretMounts(chain).filter((candidate) => candidate.required)) {
     const at = `${model.file}:${mount.line}`;
     const source = sources.find((candidate) => candidate.id === mount.id);
     if (!source) {

@@ -21,8 +21,7 @@ import { replaceFolder } from '../shared/files';
 import { info } from '../shared/log';
 import { runBuild } from '../shared/run-build';
 import { runExecutor } from '../shared/run-executor';
-import { requireContextSources } from '../shared/context-preflight';
-import { requireSecrets } from '../shared/secrets-preflight';
+import { requireBuildInputs } from '../shared/build-preflight';
 import type { TaskInfo } from '../shared/task';
 import { pullWheels, pushWheels } from './registry-wheels';
 import { wheelExecutorSchema, type WheelOptions } from './schema';
@@ -70,9 +69,7 @@ export default runExecutor(
     const output = task.absolute(options.outputPath);
     const build = () => {
       // Checked only when it compiles: a stored wheel needs neither its secrets nor its sources.
-      const target = options.exportStage ?? options.target;
-      requireSecrets(model, target, [], options.secrets, options.buildArgs, { env: process.env, cwd: task.workspaceRoot });
-      requireContextSources(files, model, { ...options, target, replaced: [] });
+      requireBuildInputs(files, model, { ...options, target: options.exportStage ?? options.target, replaced: [] }, task.workspaceRoot);
       return compile(options, fromEnvironment, model, task, output, scope);
     };
     if (!key) return finish(options, await build(), output, scope);
