@@ -30,7 +30,8 @@ export function referenceRows(markdown: string, id: string): Row[] | undefined {
     .filter((line) => line.startsWith('|'))
     .flatMap((line) => {
       const key = /^\|\s*`([^`]+)`\s*\|/.exec(line)?.[1];
-      return key === undefined ? [] : [{ key, text: line }];
+      // A `|` inside a cell is written `\|` (else it ends the cell).
+      return key === undefined ? [] : [{ key, text: line.replaceAll('\\|', '|') }];
     });
 }
 

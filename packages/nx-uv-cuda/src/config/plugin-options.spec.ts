@@ -17,6 +17,7 @@ const DEFAULT_TARGET_NAMES = {
   keys: 'keys',
   smoke: 'smoke',
   run: 'run',
+  release: 'release',
 };
 
 const optionsError = (raw: unknown): PluginError => thrownPluginError('options', () => normalizePluginOptions(raw));
@@ -33,6 +34,7 @@ describe('normalizePluginOptions defaults', () => {
       registry: undefined,
       wheelPackage: 'flash-attn',
       wheelBuildRequirements: ['setuptools', 'packaging', 'ninja', 'wheel', 'psutil'],
+      release: {},
       deprecations: [],
     });
     expect(DEFAULT_WHEEL_PACKAGE).toBe('flash-attn');

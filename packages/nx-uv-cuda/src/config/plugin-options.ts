@@ -18,6 +18,8 @@ export const targetNamesSchema = z
     smoke: z.string().min(1).default('smoke'),
     /** `docker run` of each image: `run-dev-<backend>` (the sources mounted), `run-prod-<backend>` (a server). */
     run: z.string().min(1).default('run'),
+    /** Tagging a pushed image with a release version: `release-prod-<backend>`, one per image (`nx-release-publish` runs them). */
+    release: z.string().min(1).default('release'),
   })
   .strict();
 
@@ -38,6 +40,20 @@ export const stageNamesSchema = z
 
 /** Option keys renamed since 0.1, as dotted paths: they keep working, with a deprecation warning. */
 export const PLUGIN_OPTION_RENAMES = { 'stages.wheel': 'stages.wheelBuild', 'stages.wheels': 'stages.wheelExport' };
+
+/** How `nx release` versions images (defaults: model/image-releases.ts, through the release executor's schema). */
+export const releaseOptionsSchema = z
+  .object({
+    /** `{currentDate|YYMM.DD}.{shortCommitSha}`, `{versionActionsVersion}`, `{projectVersion}`, ... */
+    versionScheme: z.string().min(1).optional(),
+    /** The release tag after the image's repository: `{image}-{version}` (`{image}`: `prod-cu124`), `{kind}`, `{backend}`. */
+    tag: z.string().min(1).optional(),
+    /** The released-references file, workspace-relative. */
+    file: z.string().min(1).optional(),
+    /** Whether `nx-release-publish` releases dev images too (each has its own release target either way). */
+    dev: z.boolean().optional(),
+  })
+  .strict();
 
 export const backendSettingsSchema = z.object({ buildArgs: buildArgsSchema.optional() }).strict();
 
@@ -65,6 +81,8 @@ export const pluginOptionsSchema = z
     wheelBuildRequirements: z.array(z.string().min(1)).optional(),
     /** The buildx builder and engine of wheel and image builds, per kind and per backend (see docs/ci.md). */
     builders: buildersSchema.optional(),
+    /** Image releases through `nx release` (only where images are pushed: `registry` set). */
+    release: releaseOptionsSchema.optional(),
   })
   .strict();
 
@@ -73,6 +91,7 @@ export type TargetNames = z.output<typeof targetNamesSchema>;
 export type StageNames = z.output<typeof stageNamesSchema>;
 export type BackendsOption = z.output<typeof backendsOptionSchema>;
 export type BackendSettings = z.output<typeof backendSettingsSchema>;
+export type ReleaseOptions = z.output<typeof releaseOptionsSchema>;
 
 /** Where real repositories keep Dockerfiles, relative to the project root: every match is one of its Dockerfiles. */
 export const DOCKERFILE_PLACES = ['', 'docker/', 'docker/*/', 'docker/*/*/', 'scripts/docker/', 'deploy/', 'deploy/docker/', 'build/docker/', 'ci/docker/', 'containers/', 'container/', '.docker/'];
@@ -96,6 +115,7 @@ export interface NormalizedPluginOptions {
   wheelPackage: string;
   wheelBuildRequirements: string[];
   builders?: BuildersOption;
+  release: ReleaseOptions;
   /** One line per renamed option in use. */
   deprecations: string[];
 }
@@ -117,6 +137,7 @@ export function normalizePluginOptions(raw: unknown): NormalizedPluginOptions {
     wheelPackage: options.wheelPackage ?? DEFAULT_WHEEL_PACKAGE,
     wheelBuildRequirements: options.wheelBuildRequirements ?? DEFAULT_WHEEL_BUILD_REQUIREMENTS,
     builders: options.builders,
+    release: options.release ?? {},
     deprecations: renamed.warnings,
   };
 }

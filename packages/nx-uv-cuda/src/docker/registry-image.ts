@@ -29,18 +29,44 @@ export async function remoteDigest(reference: string, engine?: EngineEndpoint): 
 }
 
 /**
- * Points tags at what `source` names, inside the registry: no build, no layer moves. buildx 0.13 copies an
- * index as it is but wraps a single manifest in a new index: the tag then resolves to an index of that manifest.
+ * Points tags at what `source` names, inside the registry: no build, no layer moves. A buildx that has
+ * `--prefer-index` (newer than 0.13) is told to copy a single manifest as it is, so each tag resolves to the
+ * source's digest; an older one wraps a single manifest in a new index, which the tags then resolve to.
  */
 export async function tagRemote(source: string, tags: string[], engine?: EngineEndpoint): Promise<void> {
+  const copyAsIs = (await canCopyManifestsAsIs(engine)) ? ['--prefer-index=false'] : [];
   const create = await runCommand(
     'docker',
-    ['buildx', 'imagetools', 'create', ...tags.flatMap((tag) => ['--tag', tag]), source],
+    ['buildx', 'imagetools', 'create', ...copyAsIs, ...tags.flatMap((tag) => ['--tag', tag]), source],
     { stdio: 'pipe', timeoutMs: REGISTRY_TIMEOUT_MS, env: engineEnv(engine) },
   );
   if (create.exitCode !== 0) {
     throw new PluginError('command', `could not tag ${source} as ${tags.join(', ')} (${lastLine(create.stderr)})`);
   }
+}
+
+let preferIndexFlag: Promise<boolean> | undefined;
+
+/** Whether this buildx's `imagetools create` has `--prefer-index` (asked once per process). */
+function canCopyManifestsAsIs(engine?: EngineEndpoint): Promise<boolean> {
+  preferIndexFlag ??= runCommand('docker', ['buildx', 'imagetools', 'create', '--help'], {
+    stdio: 'pipe',
+    timeoutMs: REGISTRY_TIMEOUT_MS,
+    env: engineEnv(engine),
+  }).then((help) => help.exitCode === 0 && help.stdout.includes('--prefer-index'));
+  return preferIndexFlag;
+}
+
+/** The digests of the manifests an index lists (`imagetools inspect --raw`); empty for a single manifest. */
+export async function indexedDigests(reference: string, engine?: EngineEndpoint): Promise<string[]> {
+  const raw = await runCommand('docker', ['buildx', 'imagetools', 'inspect', '--raw', reference], {
+    stdio: 'pipe',
+    timeoutMs: REGISTRY_TIMEOUT_MS,
+    env: engineEnv(engine),
+  });
+  if (raw.exitCode !== 0) throw new PluginError('command', `could not read ${reference} (${lastLine(raw.stderr)})`);
+  const manifests = (JSON.parse(raw.stdout) as { manifests?: Array<{ digest?: unknown }> }).manifests ?? [];
+  return manifests.flatMap((manifest) => (typeof manifest.digest === 'string' ? [manifest.digest] : []));
 }
 
 /** `{"mediaType": ..., "digest": "sha256:...", ...}` → the digest. */

@@ -8,6 +8,9 @@ import { brokenProject } from './broken-project';
 import type { CachedProject, DependencyHints } from './inference-cache';
 import { inferTargets } from './targets';
 
+/** The package's export of executors/release/version-actions.ts, as nx release resolves it from the workspace. */
+const VERSION_ACTIONS = 'nx-uv-cuda/release/version-actions';
+
 /**
  * Everything inference needs beyond the cache: parsers, zod schemas, target building. The plugin loads this
  * module only when a project misses the inference cache, so a warm graph computation never pays for loading it.
@@ -63,6 +66,8 @@ function cachedProject(model: ProjectModel): { project: CachedProject; warnings:
       ...(hasImages ? { projectType: 'application' as const } : {}),
       tags: ['python', 'nx-uv-cuda'],
       targets,
+      // nx release versions the project in pyproject.toml and its uv.lock entry (executors/release/version-actions.ts).
+      release: { version: { versionActions: VERSION_ACTIONS, versionActionsOptions: { lockFile: model.lockFile } } },
       metadata: {
         technologies: ['python', 'uv', 'docker', 'cuda'],
         description: hasImages

@@ -63,6 +63,7 @@ function project(overrides: Partial<ProjectModel> = {}, dockerfileText = recipe)
     wheelPackage: 'flash-attn',
     wheelBuildRequirements: ['setuptools'],
     placements: {},
+    release: {},
     warnings: [],
     skippedDockerfiles: [],
     ...overrides,
@@ -241,6 +242,31 @@ describe('inferTargets', () => {
     expect(pushed['image-prod-cu124'].options.registry).toBe('127.0.0.1:5000/ml');
     expect(targets['image-prod-cu124'].options).not.toHaveProperty('registry');
     expect(targets['wheel-flash-attn-cu124'].cache).toBe(true);
+  });
+
+  it('releases pushed images only: one release target per image, and nx-release-publish for all but dev', () => {
+    expect(Object.keys(targets).filter((name) => name.startsWith('release') || name === 'nx-release-publish')).toEqual([]);
+    const pushed = targetsOf({ registry: '127.0.0.1:5000/ml', release: { versionScheme: '{projectVersion}', tag: '{version}-{backend}' } });
+    expect(pushed['release-prod-cu124']).toMatchObject({
+      executor: 'nx-uv-cuda:release',
+      cache: false,
+      dependsOn: ['image-prod-cu124'],
+      options: {
+        images: ['dist/services/ml/images/prod-cu124.json'],
+        pyproject: 'services/ml/pyproject.toml',
+        versionScheme: '{projectVersion}',
+        releaseTag: '{version}-{backend}',
+      },
+    });
+    expect(pushed['release-dev-cu128'].dependsOn).toEqual(['image-dev-cu128']);
+    expect(pushed['nx-release-publish'].dependsOn).toEqual(['image-prod-cu124', 'image-prod-cu128']);
+    expect(pushed['nx-release-publish'].options.images).toEqual([
+      'dist/services/ml/images/prod-cu124.json',
+      'dist/services/ml/images/prod-cu128.json',
+    ]);
+    const withDev = targetsOf({ registry: '127.0.0.1:5000/ml', release: { dev: true } });
+    expect(withDev['nx-release-publish'].dependsOn).toEqual(['image-dev-cu124', 'image-prod-cu124', 'image-dev-cu128', 'image-prod-cu128']);
+    expect(withDev['nx-release-publish'].options).not.toHaveProperty('versionScheme');
   });
 
   it('places wheel and image builds on the builder and engine resolved for their backend', () => {

@@ -184,7 +184,7 @@ function ownLockCheckTarget(project: ProjectModel, backend: Backend): TargetConf
 
 interface BuildTargetSet {
   backend: Backend;
-  images: Array<{ name: string; image: ImageStage }>;
+  images: Array<{ name: string; image: ImageStage; metadataFile: string }>;
   wheelTarget?: string;
   smokeTarget?: string;
 }
@@ -230,6 +230,7 @@ function buildTargets(
     imageName: image.kind === 'image' ? `${label}${image.part}` : image.kind,
     /** Its name in the metadata file's path, beside `build` (which already carries the label). */
     fileName: image.kind === 'image' ? image.part : image.kind,
+    releaseName: `${names.release}-${suffixOf(image)}`,
   }));
 
   targets.add(
@@ -323,8 +324,10 @@ function buildTargets(
   }
 
   const explained = explainBuildArgs(model, backend, rules);
-  for (const { name, image, keyFile, imageName, fileName, runName } of images) {
+  const built: BuildTargetSet['images'] = [];
+  for (const { name, image, keyFile, imageName, fileName, runName, releaseName } of images) {
     const metadataFile = outputs.image(build, fileName);
+    built.push({ name, image, metadataFile });
     targets.add(
       name,
       {
@@ -375,6 +378,15 @@ function buildTargets(
       `the run of the ${image.part} image of ${what}`,
       backend.name,
     );
+    // Releases tag an image in its registry: only pushed images have one.
+    if (project.registry) {
+      targets.add(
+        releaseName,
+        releaseTarget(project, [metadataFile], [name], `Release the ${image.part} image of ${what}: tag its pushed digest with a version`),
+        `the release of the ${image.part} image of ${what}`,
+        backend.name,
+      );
+    }
     const chain = stageChain(model, image.stage, wheelTarget ? [project.stages.wheelExport] : [], passed);
     for (const problem of baseImageProblems(model, chain, passed)) {
       explanation.warnings.push(`${dockerfile.file} (${name}): ${describeBaseImageProblem(problem)}`);
@@ -419,7 +431,7 @@ function buildTargets(
       backend.name,
     );
   }
-  return { backend, images, wheelTarget, smokeTarget };
+  return { backend, images: built, wheelTarget, smokeTarget };
 }
 
 /** The aggregates (`image`, `image-dev`, `wheel-flash-attn`, ...); one named like another target is refused. */
@@ -441,6 +453,43 @@ function addAggregateTargets(project: ProjectModel, sets: BuildTargetSet[], targ
   );
   add(names.wheel, collect((set) => [set.wheelTarget]), `Compile the ${project.wheelPackage} wheel of every backend`);
   add(names.smoke, collect((set) => [set.smokeTarget]), 'Smoke-test the prod image of every backend');
+  if (project.registry) {
+    // The target `nx release` runs for each project of a release group: every image but dev ones (unless asked).
+    const released = sets.flatMap((set) => set.images).filter(({ image }) => image.kind !== 'dev' || project.release.dev);
+    if (released.length > 0) {
+      targets.add(
+        NX_RELEASE_PUBLISH,
+        releaseTarget(
+          project,
+          released.map(({ metadataFile }) => metadataFile),
+          released.map(({ name }) => name),
+          'Release the images (nx release): tag each pushed digest whose image changed with a new version',
+        ),
+        'the target nx release runs',
+      );
+    }
+  }
+}
+
+/** The name `nx release` (its publish step) looks for. */
+const NX_RELEASE_PUBLISH = 'nx-release-publish';
+
+function releaseTarget(project: ProjectModel, metadataFiles: string[], imageTargets: string[], description: string): TargetConfiguration {
+  const { versionScheme, tag, file } = project.release;
+  return {
+    executor: `${PLUGIN}:release`,
+    options: {
+      images: metadataFiles,
+      pyproject: project.pyprojectFile,
+      ...(versionScheme && { versionScheme }),
+      ...(tag && { releaseTag: tag }),
+      ...(file && { releasesFile: file }),
+    },
+    // A registry's tags are the state: never replayed from a cache.
+    cache: false,
+    dependsOn: imageTargets,
+    metadata: metadata(description, 'docker buildx imagetools create --help', { options: { dryRun: true, imageVersion: '2.0.0' } }),
+  };
 }
 
 type HelpExample = { options?: Record<string, unknown>; args?: string[] };

@@ -4,6 +4,7 @@ import {
   DEFAULT_DOCKERFILE_GLOBS,
   globList,
   type NormalizedPluginOptions,
+  type ReleaseOptions,
   type StageNames,
   type TargetNames,
 } from '../config/plugin-options';
@@ -63,6 +64,9 @@ export interface ProjectModel {
   wheelPackage: string;
   wheelBuildRequirements: string[];
   registry?: string;
+  release: ReleaseOptions;
+  /** `[project].version`: a release version scheme may use it. */
+  version?: string;
   smokeCommand?: string[];
   /** The builder and engine of each backend's wheel and image builds (model/builders.ts). */
   placements: Record<string, BackendPlacements>;
@@ -163,6 +167,8 @@ export function readProjectModel(
     wheelPackage: pyproject.config.wheelPackage ?? options.wheelPackage,
     wheelBuildRequirements: pyproject.config.wheelBuildRequirements ?? options.wheelBuildRequirements,
     registry: pyproject.config.registry ?? options.registry,
+    release: options.release,
+    version: pyproject.version,
     smokeCommand: pyproject.config.smokeCommand,
     placements: resolvePlacements(backends.map((backend) => backend.name), pyproject.config.builders, options.builders),
     warnings,

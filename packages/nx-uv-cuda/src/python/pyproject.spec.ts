@@ -44,6 +44,7 @@ describe('parsePyproject [project]', () => {
       readmeFile: undefined,
       uvSources: {},
       uvWorkspace: undefined,
+      version: '0.1.0',
       uvIndexes: {},
       uvConflicts: [],
       config: DEFAULT_CONFIG,

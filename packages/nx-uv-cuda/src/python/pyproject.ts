@@ -13,6 +13,8 @@ export interface PyProject {
   name?: string;
   /** `[project].name` as written. */
   displayName?: string;
+  /** `[project].version`, when written there (not `dynamic`). */
+  version?: string;
   requiresPython?: string;
   /** `[project].dependencies` and every `[project.optional-dependencies]` list, as written. */
   requirements: string[];
@@ -109,6 +111,7 @@ export function parsePyproject(text: string, file: string): PyProject {
     file,
     name: project ? normalizeName(project.name) : undefined,
     displayName: project?.name,
+    version: typeof project?.version === 'string' ? project.version : undefined,
     requiresPython: project?.['requires-python'],
     requirements: [...(project?.dependencies ?? []), ...Object.values(optional).flat()],
     optionalDependencyNames: Object.keys(optional),

@@ -13,6 +13,11 @@ export interface TaskInfo {
   absolute(workspacePath: string): string;
   /** How to make a file another target of this project writes: "`nx run ml-service:keys-cu124`". */
   producerOf(workspacePath: string): string;
+  /**
+   * This target's own-project dependencies (`dependsOn` names) that are not in the task graph: Nx left them out
+   * (`nx release --projects` runs publish targets without their dependencies).
+   */
+  dependenciesLeftOut(): string[];
 }
 
 export function taskInfo(context: ExecutorContext): TaskInfo {
@@ -37,5 +42,9 @@ export function taskInfo(context: ExecutorContext): TaskInfo {
       const producer = Object.entries(targets).find(([, target]) => (target.outputs ?? []).some(writes))?.[0];
       return producer ? `\`nx run ${projectName}:${producer}\`` : `the target that writes it`;
     },
+    dependenciesLeftOut: () =>
+      (targets[targetName]?.dependsOn ?? [])
+        .filter((dependency): dependency is string => typeof dependency === 'string' && !dependency.startsWith('^'))
+        .filter((dependency) => !context.taskGraph?.tasks[`${projectName}:${dependency}`]),
   };
 }
