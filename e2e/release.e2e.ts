@@ -157,7 +157,15 @@ describe('image releases with nx release on a real registry', () => {
     expect(ws.read('services/other-service/pyproject.toml')).toMatch(/^version = "1\.0\.0"$/m);
     expect(ws.read('uv.lock')).toContain('name = "other-service"\nversion = "1.0.0"\nsource = { editable = "services/other-service" }');
     expect(ws.git(['tag', '--list', 'other-service@*']).trim()).toBe('other-service@1.0.0');
-    expect(ws.git(['show', '--name-only', '--format=', 'HEAD']).trim().split('\n').sort()).toEqual(['services/other-service/pyproject.toml', 'uv.lock']);
+    // The service's minimal production manifest and its lock carry the version too.
+    expect(ws.read('services/other-service/prod/pyproject.toml')).toMatch(/^version = "1\.0\.0"$/m);
+    expect(ws.read('services/other-service/prod/uv.lock')).toMatch(/^name = "other-service"\nversion = "1\.0\.0"\n/m);
+    expect(ws.git(['show', '--name-only', '--format=', 'HEAD']).trim().split('\n').sort()).toEqual([
+      'services/other-service/prod/pyproject.toml',
+      'services/other-service/prod/uv.lock',
+      'services/other-service/pyproject.toml',
+      'uv.lock',
+    ]);
     const released = releases();
     for (const image of ['prod-cu124', 'prod-cu128']) {
       expect(released['other-service'][image]).toMatchObject({ version: '1.0.0', reference: `${REGISTRY}/other-service:${image}-1.0.0` });

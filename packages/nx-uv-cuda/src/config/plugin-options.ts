@@ -91,7 +91,7 @@ export type TargetNames = z.output<typeof targetNamesSchema>;
 export type StageNames = z.output<typeof stageNamesSchema>;
 export type BackendsOption = z.output<typeof backendsOptionSchema>;
 export type BackendSettings = z.output<typeof backendSettingsSchema>;
-export type ReleaseOptions = z.output<typeof releaseOptionsSchema>;
+export type ReleasePluginOptions = z.output<typeof releaseOptionsSchema>;
 
 /** Where real repositories keep Dockerfiles, relative to the project root: every match is one of its Dockerfiles. */
 export const DOCKERFILE_PLACES = ['', 'docker/', 'docker/*/', 'docker/*/*/', 'scripts/docker/', 'deploy/', 'deploy/docker/', 'build/docker/', 'ci/docker/', 'containers/', 'container/', '.docker/'];
@@ -115,7 +115,7 @@ export interface NormalizedPluginOptions {
   wheelPackage: string;
   wheelBuildRequirements: string[];
   builders?: BuildersOption;
-  release: ReleaseOptions;
+  release: ReleasePluginOptions;
   /** One line per renamed option in use. */
   deprecations: string[];
 }

@@ -65,8 +65,15 @@ export async function indexedDigests(reference: string, engine?: EngineEndpoint)
     env: engineEnv(engine),
   });
   if (raw.exitCode !== 0) throw new PluginError('command', `could not read ${reference} (${lastLine(raw.stderr)})`);
-  const manifests = (JSON.parse(raw.stdout) as { manifests?: Array<{ digest?: unknown }> }).manifests ?? [];
-  return manifests.flatMap((manifest) => (typeof manifest.digest === 'string' ? [manifest.digest] : []));
+  let manifests: unknown;
+  try {
+    manifests = (JSON.parse(raw.stdout) as { manifests?: unknown } | null)?.manifests ?? [];
+  } catch {
+    throw new PluginError('command', `docker buildx imagetools inspect --raw ${reference} gave no JSON manifest`);
+  }
+  return (Array.isArray(manifests) ? manifests : []).flatMap((manifest: { digest?: unknown } | null) =>
+    typeof manifest?.digest === 'string' ? [manifest.digest] : [],
+  );
 }
 
 /** `{"mediaType": ..., "digest": "sha256:...", ...}` → the digest. */

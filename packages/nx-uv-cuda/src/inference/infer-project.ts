@@ -67,7 +67,7 @@ function cachedProject(model: ProjectModel): { project: CachedProject; warnings:
       tags: ['python', 'nx-uv-cuda'],
       targets,
       // nx release versions the project in pyproject.toml and its uv.lock entry (executors/release/version-actions.ts).
-      release: { version: { versionActions: VERSION_ACTIONS, versionActionsOptions: { lockFile: model.lockFile } } },
+      release: { version: versionConfig(model) },
       metadata: {
         technologies: ['python', 'uv', 'docker', 'cuda'],
         description: hasImages
@@ -80,6 +80,17 @@ function cachedProject(model: ProjectModel): { project: CachedProject; warnings:
     hints: dependencyHints(model),
   };
   return { project, warnings: explanation.warnings };
+}
+
+/** nx release's version step: the manifests that carry the version and every lock that records it. */
+function versionConfig(model: ProjectModel) {
+  const locks = [model.lockFile, model.prodLockFile, ...Object.values(model.locks).flatMap((own) => [own.lockFile, own.prodLockFile])];
+  return {
+    versionActions: VERSION_ACTIONS,
+    versionActionsOptions: { lockFiles: [...new Set(locks.filter((lock): lock is string => lock !== undefined))] },
+    // A service's minimal production manifest (prod/pyproject.toml, beside prod/uv.lock) is versioned with it.
+    ...(model.prodLockFile && { manifestRootsToUpdate: ['{projectRoot}', posix.dirname(model.prodLockFile)] }),
+  };
 }
 
 function dependencyHints(model: ProjectModel): DependencyHints {

@@ -6,6 +6,7 @@ import {
   parseReleasesFile,
   planRelease,
   renderVersion,
+  schemeUses,
   withReleased,
   type ReleaseCandidate,
   type ReleasedImage,
@@ -25,19 +26,32 @@ describe('renderVersion', () => {
   it('fills every placeholder', () => {
     expect(renderVersion('{projectName}-{projectVersion}-{env.STAGE}-{commitSha}', facts)).toBe(`ml-service-1.4.0-rc1-${SHA}`);
     expect(renderVersion('{versionActionsVersion}', { ...facts, versionActionsVersion: '2.0.0' })).toBe('2.0.0');
-    expect(renderVersion('{currentDate}', facts)).toBe('2026-12-02T07:05:09.000Z');
     expect(renderVersion('{ currentDate | YYYY.MM.DD-HHmmss }', facts)).toBe('2026.12.02-070509');
   });
 
   it('says which placeholder has no value and why', () => {
     expect(thrownPluginError('options', () => renderVersion('{versionActionsVersion}', facts)).message).toBe(
-      'version scheme "{versionActionsVersion}" uses {versionActionsVersion}, which has no value here (only `nx release` gives one, from its version step)',
+      'version scheme "{versionActionsVersion}" (release.versionScheme in the plugin options, or the versionScheme option) uses ' +
+        '{versionActionsVersion}, which has no value here (only `nx release` gives one, from its version step)',
     );
     expect(thrownPluginError('options', () => renderVersion('{projectVersion}', { ...facts, projectVersion: undefined })).message).toMatch(
       /has no \[project\]\.version/,
     );
     expect(thrownPluginError('options', () => renderVersion('{shortCommitSha}', { ...facts, commitSha: undefined })).message).toMatch(/not a git repository/);
     expect(thrownPluginError('options', () => renderVersion('{env.MISSING}', facts)).message).toMatch(/uses \{env\.MISSING\}, which has no value here$/);
+  });
+
+  it('refuses a version no tag can hold: an unformatted date, a semver build suffix', () => {
+    expect(thrownPluginError('options', () => renderVersion('{currentDate}', facts)).message).toMatch(
+      /^version "2026-12-02T07:05:09\.000Z" from the scheme "\{currentDate\}" .* cannot be part of an image tag: .*\{currentDate\|YYMM\.DD\}/,
+    );
+    expect(thrownPluginError('options', () => renderVersion('{projectVersion}', { ...facts, projectVersion: '1.0.0+local' })).message).toMatch(/^version "1\.0\.0\+local"/);
+  });
+
+  it('finds a placeholder as renderVersion reads it', () => {
+    expect(schemeUses('{ versionActionsVersion }-x', 'versionActionsVersion')).toBe(true);
+    expect(schemeUses('{currentDate|YY}', 'currentDate')).toBe(true);
+    expect(schemeUses('versionActionsVersion', 'versionActionsVersion')).toBe(false);
   });
 
   it('refuses unknown placeholders and credential-looking variables', () => {

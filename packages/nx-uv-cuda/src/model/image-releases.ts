@@ -65,21 +65,41 @@ export interface VersionFacts {
   env: NodeJS.ProcessEnv;
 }
 
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+/** What a Docker tag may hold (the version is part of one). */
+const TAG_SAFE = /^[\w][\w.-]{0,127}$/;
+/** Where version schemes are set, for messages. */
+const SCHEME_WHERE = 'release.versionScheme in the plugin options, or the versionScheme option';
+
+/** Whether a scheme names a placeholder, as renderVersion reads it (`{ versionActionsVersion }` included). */
+export function schemeUses(scheme: string, name: string): boolean {
+  return [...scheme.matchAll(PLACEHOLDER)].some((match) => match[1].split('|', 1)[0].trim() === name);
+}
+
 /**
  * `{currentDate|YYMM.DD}.{shortCommitSha}` → `2612.02.1a2b3c4`. The placeholders of @nx/docker's schemes
  * (`{projectName}`, `{currentDate}` or `{currentDate|FORMAT}` in UTC, `{commitSha}`, `{shortCommitSha}`,
  * `{versionActionsVersion}`, `{env.NAME}`) and `{projectVersion}`. One that names nothing here is an error; so is
- * an environment variable named like a credential, which would end up in a public tag.
+ * an environment variable named like a credential, which would end up in a public tag, and a version that a
+ * tag cannot hold.
  */
 export function renderVersion(scheme: string, facts: VersionFacts): string {
-  return scheme.replace(/\{([^{}]*)\}/g, (placeholder, body: string) => {
+  const version = scheme.replace(PLACEHOLDER, (placeholder, body: string) => {
     const [name, format] = body.split('|', 2).map((part) => part.trim());
     const value = placeholderValue(name, format, facts);
     if (value === undefined || value === null || value === '') {
-      throw new PluginError('options', `version scheme "${scheme}" uses ${placeholder}, which has no value here${whyMissing(name)}`);
+      throw new PluginError('options', `version scheme "${scheme}" (${SCHEME_WHERE}) uses ${placeholder}, which has no value here${whyMissing(name)}`);
     }
     return value;
   });
+  if (!TAG_SAFE.test(version)) {
+    throw new PluginError(
+      'options',
+      `version "${version}" from the scheme "${scheme}" (${SCHEME_WHERE}) cannot be part of an image tag: ` +
+        'expected letters, digits, _ . - (a date needs a format, like {currentDate|YYMM.DD})',
+    );
+  }
+  return version;
 }
 
 function placeholderValue(name: string, format: string | undefined, facts: VersionFacts): string | null | undefined {

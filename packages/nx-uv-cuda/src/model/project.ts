@@ -4,7 +4,7 @@ import {
   DEFAULT_DOCKERFILE_GLOBS,
   globList,
   type NormalizedPluginOptions,
-  type ReleaseOptions,
+  type ReleasePluginOptions,
   type StageNames,
   type TargetNames,
 } from '../config/plugin-options';
@@ -64,9 +64,7 @@ export interface ProjectModel {
   wheelPackage: string;
   wheelBuildRequirements: string[];
   registry?: string;
-  release: ReleaseOptions;
-  /** `[project].version`: a release version scheme may use it. */
-  version?: string;
+  release: ReleasePluginOptions;
   smokeCommand?: string[];
   /** The builder and engine of each backend's wheel and image builds (model/builders.ts). */
   placements: Record<string, BackendPlacements>;
@@ -168,7 +166,6 @@ export function readProjectModel(
     wheelBuildRequirements: pyproject.config.wheelBuildRequirements ?? options.wheelBuildRequirements,
     registry: pyproject.config.registry ?? options.registry,
     release: options.release,
-    version: pyproject.version,
     smokeCommand: pyproject.config.smokeCommand,
     placements: resolvePlacements(backends.map((backend) => backend.name), pyproject.config.builders, options.builders),
     warnings,

@@ -38,6 +38,15 @@ describe('withProjectVersion', () => {
     ]);
   });
 
+  it('refuses what it cannot rewrite on one line, naming file and line, and reads past array lines', () => {
+    expect(thrownPluginError('pyproject', () => withProjectVersion('[project]\nname = "x"\nversion = """1.0"""\n', '2.0.0', 'p.toml')).message).toBe(
+      'p.toml:3: [project].version is not a one-line string that nx release can rewrite',
+    );
+    const withArray = ['[project]', 'name = "x"', 'authors = [', '  {name = "a"},', ']', 'version = "1.0.0"', ''].join('\n');
+    expect(withProjectVersion(withArray, '1.1.0', 'p.toml')).toContain('version = "1.1.0"');
+    expect(withProjectVersion('[project]\r\nname = "x"\r\nversion = "1"\r\n', '2.0.0', 'p.toml')).toBe('[project]\r\nname = "x"\r\nversion = "2.0.0"\r\n');
+  });
+
   it('names the file when [project] has no version to write', () => {
     expect(thrownPluginError('pyproject', () => withProjectVersion('[project]\nname = "x"\ndynamic = ["version"]\n', '1.0.0', 'svc/pyproject.toml')).message).toBe(
       'svc/pyproject.toml: [project] has no version = "..." to update (a dynamic version is set by its build backend)',
@@ -59,22 +68,46 @@ describe('withLockedProjectVersion', () => {
 });
 
 describe('PyprojectVersionActions', () => {
-  const actions = (versionActionsOptions: Record<string, unknown> = { lockFile: 'uv.lock' }) =>
-    new PyprojectVersionActions(
+  const actions = (versionActionsOptions: Record<string, unknown> = { lockFiles: ['uv.lock', 'services/ml/prod/uv.lock'] }, manifests: string[] = []) => {
+    const made = new PyprojectVersionActions(
       { name: 'images' } as never,
       { name: 'ml-service', type: 'app', data: { root: 'services/ml' } } as never,
       { versionActionsOptions } as never,
     );
+    made.manifestsToUpdate = manifests.map((manifestPath) => ({ manifestPath, preserveLocalDependencyProtocols: false }));
+    return made;
+  };
 
   it('reads the version from pyproject.toml and writes it there and into the governing uv.lock', async () => {
     const tree = createTreeWithEmptyWorkspace();
     tree.write('services/ml/pyproject.toml', PYPROJECT);
     tree.write('uv.lock', LOCK);
     expect(await actions().readCurrentVersionFromSourceManifest(tree)).toEqual({ currentVersion: '0.1.0', manifestPath: 'services/ml/pyproject.toml' });
-    const logs = await actions().updateProjectVersion(tree, '0.2.0');
-    expect(logs).toEqual(['✍️  New version 0.2.0 written to services/ml/pyproject.toml', '✍️  New version 0.2.0 written to uv.lock']);
+    tree.write('services/ml/prod/pyproject.toml', '[project]\nname = "ml-service"\nversion = "0.1.0"\n');
+    tree.write('services/ml/prod/uv.lock', '[[package]]\nname = "ml-service"\nversion = "0.1.0"\nsource = { virtual = "." }\n');
+    const logs = await actions(undefined, ['services/ml/pyproject.toml', 'services/ml/prod/pyproject.toml']).updateProjectVersion(tree, '0.2.0');
+    expect(logs).toEqual([
+      '✍️  New version 0.2.0 written to services/ml/pyproject.toml',
+      '✍️  New version 0.2.0 written to services/ml/prod/pyproject.toml',
+      '✍️  New version 0.2.0 written to uv.lock',
+      '✍️  New version 0.2.0 written to services/ml/prod/uv.lock',
+    ]);
     expect(tree.read('services/ml/pyproject.toml', 'utf-8')).toContain('version = "0.2.0"');
     expect(tree.read('uv.lock', 'utf-8')).toContain('name = "ml-service"\nversion = "0.2.0"\nsource = { editable = "services/ml" }');
+    expect(tree.read('services/ml/prod/uv.lock', 'utf-8')).toContain('version = "0.2.0"\nsource = { virtual = "." }');
+  });
+
+  it('warns about a lock without the project, and leaves a production manifest without a version as it is', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    tree.write('services/ml/pyproject.toml', PYPROJECT);
+    tree.write('services/ml/prod/pyproject.toml', '[project]\nname = "ml-service"\ndynamic = ["version"]\n');
+    tree.write('uv.lock', 'version = 1\n');
+    const logs = await actions({ lockFiles: ['uv.lock'] }, ['services/ml/pyproject.toml', 'services/ml/prod/pyproject.toml']).updateProjectVersion(tree, '0.2.0');
+    expect(logs).toEqual([
+      '✍️  New version 0.2.0 written to services/ml/pyproject.toml',
+      '⚠️  uv.lock has no entry of ml-service with a version: run uv lock there, or uv sync --locked will refuse it',
+    ]);
+    expect(tree.read('services/ml/prod/pyproject.toml', 'utf-8')).toContain('dynamic');
   });
 
   it('has no version to read for a dynamic version, and refuses the registry resolver', async () => {

@@ -6,10 +6,11 @@ import { escapeRegExp } from '../../core/regexp';
 import { parsePyproject } from '../../python/pyproject';
 
 /**
- * nx release's version step for a uv project (`release.version.versionActions` of every inferred project): the
- * version lives in `[project].version` of pyproject.toml, and the governing uv.lock records it for the project
- * itself, so both change together (`uv sync --locked` refuses a lock whose project version is stale). Images take
- * it as `{versionActionsVersion}` in a release version scheme.
+ * nx release's version step for a uv project (`release.version` of every inferred project): the version lives in
+ * `[project].version` of pyproject.toml (and of `prod/pyproject.toml`, the service's minimal production manifest,
+ * where it has one: both are manifest roots), and every uv.lock the project's images install from records it for
+ * the project itself, so all change together (`uv sync --locked` refuses a lock whose project version is stale).
+ * Images take it as `{versionActionsVersion}` in a release version scheme. Versions are nx's semver.
  */
 export default class PyprojectVersionActions extends VersionActions {
   validManifestFilenames = ['pyproject.toml'];
@@ -17,7 +18,7 @@ export default class PyprojectVersionActions extends VersionActions {
   override excludeManifestsFromFormatting = true;
 
   async readCurrentVersionFromSourceManifest(tree: Tree): Promise<{ currentVersion: string; manifestPath: string } | null> {
-    const manifestPath = this.pyprojectPath();
+    const manifestPath = this.manifestPaths()[0];
     const text = tree.read(manifestPath, 'utf-8');
     if (text === null) return null;
     const version = parsePyproject(text, manifestPath).version;
@@ -37,19 +38,30 @@ export default class PyprojectVersionActions extends VersionActions {
   }
 
   async updateProjectVersion(tree: Tree, newVersion: string): Promise<string[]> {
-    const manifestPath = this.pyprojectPath();
-    const text = tree.read(manifestPath, 'utf-8');
-    if (text === null) throw new PluginError('missing-input', `${manifestPath} is missing`);
-    tree.write(manifestPath, withProjectVersion(text, newVersion, manifestPath));
-    const logs = [`✍️  New version ${newVersion} written to ${manifestPath}`];
-    const lockFile = this.lockFile();
-    const lockText = lockFile === undefined ? null : tree.read(lockFile, 'utf-8');
-    const name = parsePyproject(text, manifestPath).name;
-    if (lockFile && lockText !== null && name) {
-      const updated = withLockedProjectVersion(lockText, name, posix.relative(posix.dirname(lockFile), this.projectGraphNode.data.root) || '.', newVersion);
+    const logs: string[] = [];
+    const manifests: Array<{ dir: string; name: string }> = [];
+    for (const [index, manifestPath] of this.manifestPaths().entries()) {
+      const text = tree.read(manifestPath, 'utf-8');
+      if (text === null) throw new PluginError('missing-input', `${manifestPath} is missing`, { file: manifestPath });
+      // The project's own manifest must have a version; a production manifest beside it may have none.
+      if (index > 0 && parsePyproject(text, manifestPath).version === undefined) continue;
+      tree.write(manifestPath, withProjectVersion(text, newVersion, manifestPath));
+      logs.push(`✍️  New version ${newVersion} written to ${manifestPath}`);
+      const name = parsePyproject(text, manifestPath).name;
+      if (name) manifests.push({ dir: posix.dirname(manifestPath), name });
+    }
+    for (const lockFile of this.lockFiles()) {
+      const lockText = tree.read(lockFile, 'utf-8');
+      if (lockText === null) continue;
+      const updated = manifests.reduce(
+        (text, { dir, name }) => withLockedProjectVersion(text, name, posix.relative(posix.dirname(lockFile), dir) || '.', newVersion),
+        lockText,
+      );
       if (updated !== lockText) {
         tree.write(lockFile, updated);
         logs.push(`✍️  New version ${newVersion} written to ${lockFile}`);
+      } else {
+        logs.push(`⚠️  ${lockFile} has no entry of ${manifests.map(({ name }) => name).join(', ')} with a version: run uv lock there, or uv sync --locked will refuse it`);
       }
     }
     return logs;
@@ -59,26 +71,30 @@ export default class PyprojectVersionActions extends VersionActions {
     return [];
   }
 
-  private pyprojectPath(): string {
-    return posix.join(this.projectGraphNode.data.root, 'pyproject.toml');
+  /** The manifests nx resolved from the manifest roots (the project root by default). */
+  private manifestPaths(): string[] {
+    const resolved = this.manifestsToUpdate.map((manifest) => manifest.manifestPath.split('\\').join('/'));
+    return resolved.length > 0 ? resolved : [posix.join(this.projectGraphNode.data.root, 'pyproject.toml')];
   }
 
-  private lockFile(): string | undefined {
-    const lock = this.finalConfigForProject.versionActionsOptions?.lockFile;
-    return typeof lock === 'string' ? lock : undefined;
+  private lockFiles(): string[] {
+    const locks = this.finalConfigForProject.versionActionsOptions?.lockFiles;
+    return Array.isArray(locks) ? locks.filter((lock): lock is string => typeof lock === 'string') : [];
   }
 }
 
-/** `version = "..."` of the `[project]` table replaced, the rest of the file as it was. */
+/** One line `version = "..."` (or `'...'`) of the `[project]` table replaced; checked by reading the file again. */
 export function withProjectVersion(text: string, version: string, file: string): string {
   const lines = text.split('\n');
   let inProject = false;
   for (let index = 0; index < lines.length; index += 1) {
-    const header = /^\s*\[([^\]]*)\]/.exec(lines[index]);
-    if (header) inProject = header[1].trim() === 'project';
+    const header = /^\s*\[\s*([A-Za-z0-9_.\-"' ]+?)\s*\]\s*(#.*)?\r?$/.exec(lines[index]);
+    if (header) inProject = header[1] === 'project';
     else if (inProject && /^\s*version\s*=/.test(lines[index])) {
-      lines[index] = lines[index].replace(/=\s*(["']).*?\1/, `= "${version}"`);
-      return lines.join('\n');
+      const replaced = lines[index].replace(/^(\s*version\s*=\s*)("[^"\\\n]*"|'[^'\n]*')(?=\s*(#.*)?\r?$)/, `$1"${version}"`);
+      const edited = [...lines.slice(0, index), replaced, ...lines.slice(index + 1)].join('\n');
+      if (replaced !== lines[index] && parsePyproject(edited, file).version === version) return edited;
+      throw new PluginError('pyproject', `${file}:${index + 1}: [project].version is not a one-line string that nx release can rewrite`, { file });
     }
   }
   throw new PluginError('pyproject', `${file}: [project] has no version = "..." to update (a dynamic version is set by its build backend)`, { file });

@@ -42,9 +42,14 @@ export function taskInfo(context: ExecutorContext): TaskInfo {
       const producer = Object.entries(targets).find(([, target]) => (target.outputs ?? []).some(writes))?.[0];
       return producer ? `\`nx run ${projectName}:${producer}\`` : `the target that writes it`;
     },
-    dependenciesLeftOut: () =>
-      (targets[targetName]?.dependsOn ?? [])
+    dependenciesLeftOut: () => {
+      const graph = context.taskGraph;
+      if (!graph) return [];
+      const inGraph = (target: string) =>
+        Object.values(graph.tasks).some((candidate) => candidate.target.project === projectName && candidate.target.target === target);
+      return (targets[targetName]?.dependsOn ?? [])
         .filter((dependency): dependency is string => typeof dependency === 'string' && !dependency.startsWith('^'))
-        .filter((dependency) => !context.taskGraph?.tasks[`${projectName}:${dependency}`]),
+        .filter((dependency) => !inGraph(dependency));
+    },
   };
 }
