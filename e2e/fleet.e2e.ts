@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY_HOST, buildsThatRan, provisionDocker, registryDigest, registrySnapshot, taskOutcomes, wipeRegistryNamespace } from './support/docker';
 import { startRemoteCache, type RemoteCache } from './support/nx-cache';
+import { plain } from './support/output';
 import { createWorkspace, disposeLater, disposeWorkspaces, type NxResult, type Workspace } from './support/workspace';
 
 /**
@@ -28,9 +29,7 @@ afterAll(() => {
 
 /** What a task of the replayed kinds did: `[remote cache]` in its header means another machine built it. */
 function remoteReplays(output: string): string[] {
-  // eslint-disable-next-line no-control-regex
-  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
-  return [...plain.matchAll(/^(?:> |[✔✖]\s+)nx run (\S+:\S+).*\[remote cache\]/gm)].map((match) => match[1]).sort();
+  return [...plain(output).matchAll(/^(?:> |[✔✖]\s+)nx run (\S+:\S+).*\[remote cache\]/gm)].map((match) => match[1]).sort();
 }
 
 const bookkeeping = (kind: 'lock' | 'keys' | 'wheel-flash-attn') => BACKENDS.map((backend) => `ml-service:${kind}-${backend}`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NX_VERSION, REPO_ROOT, git, installPackedPlugin, nxBin } from '../tools/example-workspace.mjs';
+import { plain } from './support/output';
 import { createWorkspace, disposeLater, disposeWorkspaces, type NxResult, type Workspace } from './support/workspace';
 
 /**
@@ -21,9 +22,6 @@ const { parseDockerfile } = require(join(REPO_ROOT, 'packages/nx-uv-cuda/dist/do
 };
 const STAGES = ['base', 'deps-dev', 'deps-prod', 'wheel-dev', 'wheel-prod', 'wheels', 'dev', 'prod'];
 const PER_BACKEND = ['image-dev', 'image-prod', 'wheel-flash-attn', 'lock', 'smoke'];
-
-// eslint-disable-next-line no-control-regex
-const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
 
 async function runNx(root: string, args: string[], env: Record<string, string> = {}): Promise<NxResult> {
   const result = await execa(process.execPath, [nxBin(root), ...args], {
@@ -100,7 +98,7 @@ describe('generators in a fresh Nx workspace', () => {
   it('`nx g nx-uv-cuda:service` makes a project with the image, wheel, lock and smoke targets of each backend', async () => {
     const generated = await runNx(root, ['g', 'nx-uv-cuda:service', 'ml-service', '--backends=cu124,cu128']);
     expect(generated.exitCode, generated.all).toBe(0);
-    expect(stripAnsi(generated.all)).toContain('CREATE services/ml-service/docker/Dockerfile-cu124-uv');
+    expect(plain(generated.all)).toContain('CREATE services/ml-service/docker/Dockerfile-cu124-uv');
     // Until `uv lock` writes uv.lock the project has its lock targets only (and says so).
     const unlocked = await showProject(root, 'ml-service');
     expect(Object.keys(unlocked.targets).sort()).toEqual(['lock', 'lock-check']);
@@ -155,7 +153,7 @@ describe('generators in a fresh Nx workspace', () => {
   it('rejects a backend that is not a PyTorch CUDA backend, naming it', async () => {
     const result = await runNx(root, ['g', 'nx-uv-cuda:service', 'broken', '--backends=cuda12']);
     expect(result.exitCode).not.toBe(0);
-    expect(stripAnsi(result.all)).toContain(
+    expect(plain(result.all)).toContain(
       'nx-uv-cuda:service options: backends[0]: expected a PyTorch CUDA backend like cu124, cu126 or cu128',
     );
     expect(existsSync(join(root, 'services/broken'))).toBe(false);

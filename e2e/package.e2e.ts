@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, nxBin, REPO_ROOT } from '../tools/example-workspace.mjs';
+import { plain } from './support/output';
 
 /**
  * What `npm publish` would ship (the built package: e2e runs after the build): only the runtime files, every
@@ -55,9 +55,13 @@ afterAll(() => {
 });
 
 describe('the published package', () => {
-  const tarball = packed();
-  const paths = new Set(tarball.files.map((file) => file.path));
+  let tarball: PackedEntry;
+  let paths: Set<string>;
   const manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'));
+  beforeAll(() => {
+    tarball = packed();
+    paths = new Set(tarball.files.map((file) => file.path));
+  });
 
   it('holds the runtime files only: dist/, the manifests and the README', () => {
     const outside = [...paths].filter((path) => !path.startsWith('dist/'));
@@ -144,7 +148,7 @@ async function nxRelease(root: string, args: string[], env: Record<string, strin
     extendEnv: false,
     env: releaseEnv(env),
   });
-  return { exitCode: result.exitCode ?? 1, output: stripVTControlCharacters(String(result.all ?? '')) };
+  return { exitCode: result.exitCode ?? 1, output: plain(String(result.all ?? '')) };
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -179,6 +183,8 @@ function expectReleaseDryRun(output: string, { version, changelog, tarball }: { 
 
   expect(output).toContain(`git commit --message chore(release): publish --message - project: nx-uv-cuda ${version}`);
   expect(matchesOf(output, /git tag --annotate (\S+)/g)).toEqual([`nx-uv-cuda@${version}`]);
+  // nx.json's release.git pushes nothing: the commit and the tag stay local until a person pushes them.
+  expect(output).not.toContain('git push');
 
   expect(output).toMatch(/Running target nx-release-publish for project nx-uv-cuda:\n+- nx-uv-cuda\n/);
   expect(output).toContain('--dryRun=true');
@@ -253,6 +259,9 @@ describe('nx release --dry-run', () => {
     commit('fix(docs): a fix outside the package');
 
     const changelog = readFileSync(join(clone, 'packages', 'nx-uv-cuda', 'CHANGELOG.md'), 'utf8');
+    // dist/ is git-ignored: the clone has no build until the release's preVersionCommand makes one.
+    const cloneManifest = JSON.parse(readFileSync(join(clone, 'packages', 'nx-uv-cuda', 'package.json'), 'utf8'));
+    expect(existsSync(join(clone, 'packages', 'nx-uv-cuda', 'dist'))).toBe(false);
     const before = { ...releaseState(clone), status: git(clone, ['status', '--porcelain']) };
     const { exitCode, output } = await nxRelease(clone, ['--dry-run', '--yes', '--verbose'], {
       NX_CACHE_DIRECTORY: join(clone, '.nx', 'cache'),
@@ -265,8 +274,10 @@ describe('nx release --dry-run', () => {
     // Below 1.0.0 a feat is a patch bump (adjustSemverBumpsForZeroMajorVersion), from 1.0.0 a minor one.
     const [major, minor, patch] = semver(released);
     const version = major === 0 ? `0.${minor}.${patch + 1}` : `${major}.${minor + 1}.0`;
-    // The clone's own build (the pre-version command): its tarball, not this repository's.
-    expectReleaseDryRun(output, { version, changelog, tarball: packed(join(clone, 'packages', 'nx-uv-cuda')) });
+    // The clone's own build (the pre-version command): its tarball, not this repository's, holding the entry point.
+    const cloneTarball = packed(join(clone, 'packages', 'nx-uv-cuda'));
+    expect(cloneTarball.files.map((file) => file.path)).toContain(cloneManifest.main.replace(/^\.\//, ''));
+    expectReleaseDryRun(output, { version, changelog, tarball: cloneTarball });
     expect(output).toContain('+ ### 🚀 Features');
     expect(output).toContain('+ - **nx-uv-cuda:** a feature for the changelog');
     expect(output).not.toContain('a fix outside the package');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REGISTRY_HOST, docker, provisionDocker, registryDigest, registrySnapshot, wipeRegistryNamespace } from './support/docker';
+import { REGISTRY_HOST, buildsThatRan, docker, dockerSucceeds, provisionDocker, registryDigest, registrySnapshot, wipeRegistryNamespace } from './support/docker';
+import { GIT_IDENTITY } from '../tools/example-workspace.mjs';
 import { createWorkspace, disposeWorkspaces, type Workspace } from './support/workspace';
 
 /**
@@ -14,6 +15,8 @@ const IMAGES = SERVICES.flatMap((service) => ['cu124', 'cu128'].map((backend) =>
 
 interface Released {
   version: string;
+  gitSha?: string;
+  releasedAt: string;
   reference: string;
   digest: string;
   imageDigest?: string;
@@ -79,12 +82,15 @@ describe('image releases with nx release on a real registry', () => {
   });
 
   it('`nx release publish --dry-run` says what it would tag and tags nothing', async () => {
+    const before = new Date();
     const result = await ws.nx(['release', 'publish', '--dry-run']);
     expect(result.exitCode, result.all).toBe(0);
-    const version = `${new Date().toISOString().slice(2, 4)}${new Date().toISOString().slice(5, 7)}.${new Date().toISOString().slice(8, 10)}.${shortSha()}`;
+    // The default scheme, {currentDate|YYMM.DD}.{shortCommitSha}: the date of the run, which may cross midnight.
+    const dates = new Set([before, new Date()].map((date) => date.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d).*$/, '$1$2.$3')));
     for (const { service, image } of IMAGES) {
       expect(result.all).toContain(`${service} ${image}: would tag sha256:`);
-      expect(result.all).toContain(`as ${REGISTRY}/${service}:${image}-${version}`);
+      const references = [...dates].map((date) => `as ${REGISTRY}/${service}:${image}-${date}.${shortSha()}`);
+      expect(references.some((reference) => result.all.includes(reference)), references.join(' or ')).toBe(true);
     }
     expect(releaseTags(await registrySnapshot(NAMESPACE))).toEqual([]);
     expect(ws.exists('image-releases.json')).toBe(false);
@@ -97,7 +103,7 @@ describe('image releases with nx release on a real registry', () => {
     const result = await ws.nx(['release', 'publish']);
     expect(result.exitCode, result.all).toBe(0);
     // No rebuild: the images were built by the dry run's dependencies; the release only made tags.
-    expect(result.all).not.toMatch(/building ml-service:image-prod/);
+    expect(buildsThatRan(result.all)).toEqual([]);
     first = releases();
     const after = await registrySnapshot(NAMESPACE);
     expect(releaseTags(after)).toEqual(IMAGES.map(({ service, image }) => first[service][image].reference).sort());
@@ -131,6 +137,41 @@ describe('image releases with nx release on a real registry', () => {
     expect(tags.filter((reference) => reference.includes('/other-service:'))).toHaveLength(4);
   });
 
+  it('tags a kept release again when the registry lost its tag, and gives an unchanged image no --imageVersion', async (context) => {
+    const kept = releases()['ml-service']['prod-cu124'];
+    // On a buildx that copies a single manifest as it is, the tag's digest is the image's own, which other tags
+    // share: deleting it would delete the image. Here (buildx 0.13) it is an index only this tag names.
+    if (!kept.imageDigest) context.skip();
+    const repository = kept.reference.slice(REGISTRY_HOST.length + 1, kept.reference.lastIndexOf(':'));
+    const deleted = await fetch(`http://${REGISTRY_HOST}/v2/${repository}/manifests/${kept.digest}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(202);
+    expect(dockerSucceeds(['buildx', 'imagetools', 'inspect', kept.reference])).toBe(false);
+    const before = ws.read('image-releases.json');
+    const result = await ws.nx(['run', 'ml-service:release-prod-cu124', '--imageVersion=9.9.9']);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toContain(`${kept.reference} was missing from the registry: tagged again`);
+    expect(result.all).toContain(`ml-service prod-cu124: unchanged since ${kept.version}`);
+    expect(imageBehind(kept.reference)).toBe(kept.imageDigest);
+    expect(dockerSucceeds(['buildx', 'imagetools', 'inspect', `${REGISTRY}/ml-service:prod-cu124-9.9.9`])).toBe(false);
+    // The entry says what the tag made again resolves to; nothing else in the file moved.
+    const after = releases();
+    expectReleasedAs(after['ml-service']['prod-cu124'], kept.imageDigest!);
+    expect({ ...after, 'ml-service': { ...after['ml-service'], 'prod-cu124': kept } }).toEqual(JSON.parse(before).images);
+  });
+
+  it('takes a release tag that already names its image (a release that failed after tagging), and records it', async () => {
+    const file = JSON.parse(ws.read('image-releases.json'));
+    const tagged = file.images['ml-service']['prod-cu128'] as Released;
+    delete file.images['ml-service']['prod-cu128'];
+    ws.write('image-releases.json', JSON.stringify(file, null, 2));
+    const result = await ws.nx(['run', 'ml-service:release-prod-cu128', `--imageVersion=${tagged.version}`]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toContain(`ml-service prod-cu128: tagging ${(tagged.imageDigest ?? tagged.digest).slice(0, 19)}… as ${tagged.reference}`);
+    // The same tag and digests; when and at which commit it was recorded are this run's.
+    const recorded = releases()['ml-service']['prod-cu128'];
+    expect({ ...recorded, releasedAt: tagged.releasedAt, gitSha: tagged.gitSha }).toEqual(tagged);
+  });
+
   it('refuses to move a release tag, and leaves the file as it was', async () => {
     const before = ws.read('image-releases.json');
     ws.append('services/other-service/src/other_service/main.py', '\n# another change, released under a version that is taken\n');
@@ -149,7 +190,14 @@ describe('image releases with nx release on a real registry', () => {
     ws.write('nx.json', JSON.stringify(nxJson, null, 2));
     ws.commitAll('images take the version nx release gives');
     const before = releases()['other-service'];
-    const identity = { GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid' };
+    const untouched = releases()['ml-service'];
+    // nx release commits and tags: with the identity the workspace's own commits have.
+    const identity = GIT_IDENTITY;
+    const dryRun = await ws.nx(['release', '1.0.0', '--projects=other-service', '--first-release', '--yes', '--dry-run'], { env: identity });
+    expect(dryRun.exitCode, dryRun.all).toBe(0);
+    expect(dryRun.all).toContain('a release would run them first; this plan reads the metadata they left');
+    expect(buildsThatRan(dryRun.all)).toEqual([]);
+    expect(ws.git(['status', '--porcelain'])).toBe('');
     const result = await ws.nx(['release', '1.0.0', '--projects=other-service', '--first-release', '--yes'], { env: identity });
     expect(result.exitCode, result.all).toBe(0);
     // With --projects, nx release runs publish targets without their dependencies: the release runs them.
@@ -173,6 +221,6 @@ describe('image releases with nx release on a real registry', () => {
       // The version is in pyproject.toml, which the image copies: a new image, not the last one renamed.
       expect(recordedDigest('other-service', image)).not.toBe(before[image].imageDigest ?? before[image].digest);
     }
-    expect(released['ml-service']).toEqual(first['ml-service']);
+    expect(released['ml-service']).toEqual(untouched);
   });
 });

@@ -5,7 +5,8 @@ import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NX_VERSION, REPO_ROOT, git } from '../tools/example-workspace.mjs';
 import { splitCommandLine, tourCommands, tourSection, type TourCommand } from './support/tour/readme-tour';
-import { dryRunArgv, failedTasks, installUvStandIn, runArgv, stripAnsi, type Ran } from './support/tour/run';
+import { plain } from './support/output';
+import { dryRunArgv, failedTasks, installUvStandIn, runArgv, type Ran } from './support/tour/run';
 import { disposeLater, disposeWorkspaces, nxEnv } from './support/workspace';
 
 /**
@@ -176,7 +177,7 @@ describe('the README tour, run as written in a fresh Nx workspace', () => {
       stdoutApart: options.stdoutApart,
     });
 
-  const succeeded = (ran: Ran) => expect(ran.exitCode, `${ran.argv.join(' ')}\n${stripAnsi(ran.output)}`).toBe(0);
+  const succeeded = (ran: Ran) => expect(ran.exitCode, `${ran.argv.join(' ')}\n${plain(ran.output)}`).toBe(0);
 
   async function projectTargets(project: string): Promise<Record<string, { executor?: string; dependsOn?: unknown[] }>> {
     const shown = await run(['nx', 'show', 'project', project, '--json'], { stdoutApart: true });
@@ -209,7 +210,7 @@ describe('the README tour, run as written in a fresh Nx workspace', () => {
     const dockerTasks = ids.filter((id) => DOCKER_EXECUTORS.has(executors[id]));
 
     const ran = await run(command.argv, dockerTasks.length > 0 ? { env: env({ DOCKER_HOST: noEngine }) } : {});
-    const output = stripAnsi(ran.output);
+    const output = plain(ran.output);
     if (dockerTasks.length === 0) {
       succeeded(ran);
     } else {
@@ -241,10 +242,10 @@ describe('the README tour, run as written in a fresh Nx workspace', () => {
       succeeded(dry);
       const printed = dryRunArgv(dry.output);
       for (const id of dryRunnable) {
-        expect(printed[id], `${id} printed one docker buildx build argv\n${stripAnsi(dry.output)}`).toHaveLength(1);
+        expect(printed[id], `${id} printed one docker buildx build argv\n${plain(dry.output)}`).toHaveLength(1);
         argv[id] = printed[id][0];
       }
-      expect(stripAnsi(dry.output)).toMatch(/dry run: nothing was/);
+      expect(plain(dry.output)).toMatch(/dry run: nothing was/);
     }
     return { graph, executors, dockerTasks, argv };
   }
@@ -358,7 +359,7 @@ describe('the README tour, run as written in a fresh Nx workspace', () => {
       run: async (command) => {
         const ran = await run(command.argv);
         succeeded(ran);
-        const created = /nx-uv-cuda: created (\S+) in (\S+) \(Dockerfile: (\S+)\)/.exec(stripAnsi(ran.output));
+        const created = /nx-uv-cuda: created (\S+) in (\S+) \(Dockerfile: (\S+)\)/.exec(plain(ran.output));
         expect(created, ran.output).not.toBeNull();
         const [, name, root, dockerfile] = created!;
         const backends = backendsOf(command.argv);

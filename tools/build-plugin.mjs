@@ -35,7 +35,7 @@ for (const name of readdirSync(executorsDir)) {
   const schemaModule = join(executorsDir, name, 'schema.js');
   if (!existsSync(schemaModule)) continue;
   const schema = Object.values(require(schemaModule)).find((value) => value instanceof z.ZodType);
-  const jsonSchema = acceptAnyAsTrue(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }));
+  const jsonSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
   delete jsonSchema.$schema;
   const nxSchema = { $schema: 'https://json-schema.org/schema', version: 2, title: `nx-uv-cuda:${name}`, ...jsonSchema };
   writeFileSync(join(executorsDir, name, 'schema.json'), `${JSON.stringify(nxSchema, null, 2)}\n`);
@@ -54,19 +54,3 @@ function* walk(dir) {
     else yield path;
   }
 }
-
-/**
- * `additionalProperties: {}` (zod's loose objects) as `true`: the same in JSON Schema, but Nx's option validator
- * checks a value against `{}` by type and refuses any array or object there (nx release passes such options).
- */
-function acceptAnyAsTrue(json) {
-  if (Array.isArray(json)) return json.map(acceptAnyAsTrue);
-  if (json === null || typeof json !== 'object') return json;
-  return Object.fromEntries(
-    Object.entries(json).map(([key, value]) => [
-      key,
-      key === 'additionalProperties' && value && typeof value === 'object' && Object.keys(value).length === 0 ? true : acceptAnyAsTrue(value),
-    ]),
-  );
-}
-

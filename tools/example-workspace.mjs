@@ -11,13 +11,14 @@ export const FIXTURES = join(REPO_ROOT, 'e2e', 'fixtures');
 const PLUGIN_DIR = join(REPO_ROOT, 'packages', 'nx-uv-cuda');
 /**
  * The nx and @nx/devkit the workspaces install: the newest of the peer range by default; NX_UV_CUDA_E2E_NX sets
- * another (`22.7.12`, with @nx/devkit of the same version unless NX_UV_CUDA_E2E_DEVKIT says otherwise), to test
- * the range's other end.
+ * another (e2e/project.json runs `22.0.0`, the oldest the peer range admits, with @nx/devkit of the same version
+ * unless NX_UV_CUDA_E2E_DEVKIT says otherwise), to test the range's other end.
  */
 export const NX_VERSION = process.env.NX_UV_CUDA_E2E_NX || '24.0.6';
 const DEVKIT_VERSION = process.env.NX_UV_CUDA_E2E_DEVKIT || (process.env.NX_UV_CUDA_E2E_NX ? NX_VERSION : '24.0.0');
 
-const GIT_IDENTITY = {
+/** The author and committer of every commit made here: for `git` below, and for the env of tests whose `nx release` makes commits. */
+export const GIT_IDENTITY = {
   GIT_AUTHOR_NAME: 'nx-uv-cuda',
   GIT_AUTHOR_EMAIL: 'nx-uv-cuda@example.invalid',
   GIT_COMMITTER_NAME: 'nx-uv-cuda',

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
+import { plain } from '../support/output';
 import type { Workspace } from '../support/workspace';
 
 /**
@@ -12,8 +13,8 @@ import type { Workspace } from '../support/workspace';
  * task, and the checks that nothing was executed, leaked or left behind.
  */
 
-// eslint-disable-next-line no-control-regex
-export const plain = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, '');
+/** The one ANSI stripper of the e2e tests (../support/output.ts), for the battery's files. */
+export { plain };
 
 /** A value no file, log or cache holds by chance. */
 export const canary = (label: string): string => `${label}-${randomUUID().replace(/-/g, '')}`;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../../tools/example-workspace.mjs';
+import { plain } from './output';
 
 export const REGISTRY_HOST = '127.0.0.1:5000';
 
@@ -108,9 +109,7 @@ export function treeSnapshot(dir: string): Record<string, string> {
  */
 export function taskOutcomes(output: string): Record<string, 'cache' | 'ran'> {
   const outcomes: Record<string, 'cache' | 'ran'> = {};
-  // eslint-disable-next-line no-control-regex
-  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
-  for (const match of plain.matchAll(/^(?:> |[✔✖]\s+)nx run (\S+:\S+)(.*)$/gm)) {
+  for (const match of plain(output).matchAll(/^(?:> |[✔✖]\s+)nx run (\S+:\S+)(.*)$/gm)) {
     outcomes[match[1]] = /cache/.test(match[2]) ? 'cache' : 'ran';
   }
   return outcomes;
@@ -123,8 +122,6 @@ export function taskOutcomes(output: string): Record<string, 'cache' | 'ran'> {
  */
 export function buildsThatRan(output: string): string[] {
   const ran = new Set(Object.entries(taskOutcomes(output)).filter(([, outcome]) => outcome === 'ran').map(([task]) => task));
-  // eslint-disable-next-line no-control-regex
-  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
-  const built = [...plain.matchAll(/\[nx-uv-cuda\] (?:building|compiling) (\S+:\S+)(?: on .*?)?: docker buildx build/g)].map((match) => match[1]);
+  const built = [...plain(output).matchAll(/\[nx-uv-cuda\] (?:building|compiling) (\S+:\S+)(?: on .*?)?: docker buildx build/g)].map((match) => match[1]);
   return [...new Set(built)].filter((task) => ran.has(task)).sort();
 }

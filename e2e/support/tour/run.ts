@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { REPO_ROOT, nxBin } from '../../../tools/example-workspace.mjs';
+import { runBounded } from '../../../tools/bounded-process.mjs';
+import { nxBin } from '../../../tools/example-workspace.mjs';
+import { plain } from '../output';
 
 /** What a command did: its exit code and its output. */
 export interface Ran {
@@ -26,13 +27,6 @@ export interface RunOptions {
   stdoutApart?: boolean;
 }
 
-type RunBounded = (
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; stdoutFile: string; stderrFile: string },
-) => Promise<{ exitCode: number | null; signal: string | null; timedOut: boolean; wall: number }>;
-
-let runBounded: RunBounded | undefined;
 let counter = 0;
 
 /**
@@ -41,8 +35,6 @@ let counter = 0;
  * workspace's own nx (its CLI from node_modules, what `npx nx` starts); any other program is looked up on `env.PATH`.
  */
 export async function runArgv(argv: string[], options: RunOptions): Promise<Ran> {
-  // Loaded by path: the tools' .mjs helpers without a .d.mts are typed here.
-  runBounded ??= ((await import(pathToFileURL(join(REPO_ROOT, 'tools', 'bounded-process.mjs')).href)) as { runBounded: RunBounded }).runBounded;
   const [program, ...args] = argv;
   const [file, fileArgs] = program === 'nx' ? [process.execPath, [nxBin(options.nxRoot), ...args]] : [program, args];
   mkdirSync(options.logDir, { recursive: true });
@@ -72,14 +64,11 @@ export function installUvStandIn(binDir: string): string {
   return uv;
 }
 
-// eslint-disable-next-line no-control-regex
-export const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
-
 /** The `docker buildx build` argv each task printed in a dry run, by task id (from the `> nx run <task>` headers). */
 export function dryRunArgv(output: string): Record<string, string[]> {
   const byTask: Record<string, string[]> = {};
   let task: string | undefined;
-  for (const line of stripAnsi(output).split('\n')) {
+  for (const line of plain(output).split('\n')) {
     const header = /^> nx run (\S+:\S+)/.exec(line.trim());
     if (header) task = header[1];
     else if (task && line.startsWith('docker buildx build ')) (byTask[task] ??= []).push(line.trim());
@@ -89,6 +78,6 @@ export function dryRunArgv(output: string): Record<string, string[]> {
 
 /** The tasks Nx lists under "Failed tasks:" at the end of a run. */
 export function failedTasks(output: string): string[] {
-  const section = /Failed tasks:\s*\n((?:\s*- \S+\s*\n?)+)/.exec(stripAnsi(output));
+  const section = /Failed tasks:\s*\n((?:\s*- \S+\s*\n?)+)/.exec(plain(output));
   return section ? [...section[1].matchAll(/- (\S+)/g)].map((match) => match[1]).sort() : [];
 }

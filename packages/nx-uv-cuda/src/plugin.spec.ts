@@ -227,6 +227,21 @@ describe('createNodes', () => {
     expect(readdirSync(dataDir).filter((name) => name.startsWith('nx-uv-cuda-'))).toEqual([]);
   });
 
+  it("tells nx release's version step every manifest and lock that carries the project's version", async () => {
+    write('services/ml/prod/pyproject.toml', '[project]\nname = "ml-service"\nversion = "0.1.0"\n');
+    write('services/ml/prod/uv.lock', 'version = 1\nrevision = 2\n');
+    write('uv-cu128.lock', 'version = 1\nrevision = 2\n');
+    const inferredNodes = await nodes(ALL);
+    expect(inferredNodes['services/ml'].release).toEqual({
+      version: {
+        versionActions: 'nx-uv-cuda/release/version-actions',
+        versionActionsOptions: { lockFiles: ['uv.lock', 'services/ml/prod/uv.lock', 'uv-cu128.lock'] },
+        manifestRootsToUpdate: ['{projectRoot}', 'services/ml/prod'],
+      },
+    });
+    expect(inferredNodes['services/other'].release?.version).not.toHaveProperty('manifestRootsToUpdate');
+  });
+
   it('warns once about a renamed option', async () => {
     const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
     const options = { stages: { wheel: 'wheel-prod' } };

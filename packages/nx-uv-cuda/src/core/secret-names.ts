@@ -1,10 +1,11 @@
-/** Words of a name that make it a credential's: `HF_TOKEN`, `DB_PASSWORD`, `NPM_AUTH`, `TS_AUTHKEY`. */
+/**
+ * Words of a name that make it a credential's: `HF_TOKEN`, `DB_PASSWORD`, `NPM_AUTH`, `TS_AUTHKEY`; also when
+ * spelled as two words (`API_KEY`, `SSH_PRIVATE_KEY`): a word joined with the next one is looked up too.
+ */
 const SECRET_WORDS = new Set([
   'TOKEN', 'AUTHTOKEN', 'PASSWORD', 'PASSWD', 'SECRET', 'SECRETS', 'CREDENTIAL', 'CREDENTIALS',
   'APIKEY', 'PRIVATEKEY', 'AUTH', 'AUTHKEY', 'AUTHORIZATION',
 ]);
-/** Two words that together do: `API_KEY`, `SSH_PRIVATE_KEY`. */
-const SECRET_PAIRS = [['API', 'KEY'], ['PRIVATE', 'KEY']];
 
 export const REDACTED = '***';
 
@@ -14,8 +15,5 @@ export const REDACTED = '***';
  */
 export function isSecretName(name: string): boolean {
   const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
-  return (
-    words.some((word) => SECRET_WORDS.has(word)) ||
-    words.some((word, index) => SECRET_PAIRS.some(([first, second]) => word === first && words[index + 1] === second))
-  );
+  return words.some((word, index) => SECRET_WORDS.has(word) || SECRET_WORDS.has(word + (words[index + 1] ?? '')));
 }

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import dockerignore from '@balena/dockerignore';
+import { leavesRoot } from '../core/paths';
 
 export interface DockerignoreRule {
   /** Cleaned as Docker cleans it: relative to the context root, no leading or trailing `/`. */
@@ -42,6 +43,6 @@ function parseRules(text: string): DockerignoreRule[] {
 /** Go's filepath.Clean, then the leading `/` dropped; undefined for patterns that match no context file. */
 function cleanPattern(raw: string): string | undefined {
   const pattern = posix.normalize(raw).replace(/^\/+|\/+$/g, '');
-  const outsideContext = pattern === '' || pattern === '.' || pattern === '..' || pattern.startsWith('../');
+  const outsideContext = pattern === '' || pattern === '.' || leavesRoot(pattern);
   return outsideContext ? undefined : pattern;
 }

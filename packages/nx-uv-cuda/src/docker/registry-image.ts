@@ -34,7 +34,7 @@ export async function remoteDigest(reference: string, engine?: EngineEndpoint): 
  * source's digest; an older one wraps a single manifest in a new index, which the tags then resolve to.
  */
 export async function tagRemote(source: string, tags: string[], engine?: EngineEndpoint): Promise<void> {
-  const copyAsIs = (await canCopyManifestsAsIs(engine)) ? ['--prefer-index=false'] : [];
+  const copyAsIs = (await canCopyManifestsAsIs()) ? ['--prefer-index=false'] : [];
   const create = await runCommand(
     'docker',
     ['buildx', 'imagetools', 'create', ...copyAsIs, ...tags.flatMap((tag) => ['--tag', tag]), source],
@@ -47,13 +47,15 @@ export async function tagRemote(source: string, tags: string[], engine?: EngineE
 
 let preferIndexFlag: Promise<boolean> | undefined;
 
-/** Whether this buildx's `imagetools create` has `--prefer-index` (asked once per process). */
-function canCopyManifestsAsIs(engine?: EngineEndpoint): Promise<boolean> {
-  preferIndexFlag ??= runCommand('docker', ['buildx', 'imagetools', 'create', '--help'], {
-    stdio: 'pipe',
-    timeoutMs: REGISTRY_TIMEOUT_MS,
-    env: engineEnv(engine),
-  }).then((help) => help.exitCode === 0 && help.stdout.includes('--prefer-index'));
+/**
+ * Whether this buildx's `imagetools create` has `--prefer-index`, asked once per process: the flag itself is
+ * looked for (buildx is a client plugin, the same whichever engine), not a version from BUILDX_FEATURES, as
+ * distributions ship patched buildx builds.
+ */
+function canCopyManifestsAsIs(): Promise<boolean> {
+  preferIndexFlag ??= runCommand('docker', ['buildx', 'imagetools', 'create', '--help'], { stdio: 'pipe', timeoutMs: REGISTRY_TIMEOUT_MS }).then(
+    (help) => help.exitCode === 0 && help.stdout.includes('--prefer-index'),
+  );
   return preferIndexFlag;
 }
 

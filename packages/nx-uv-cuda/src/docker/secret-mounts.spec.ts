@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDockerfile } from './parse-dockerfile';
-import { secretMounts, secretSource } from './secret-mounts';
+import { secretMounts, secretSource, secretVariable } from './secret-mounts';
 
 describe('secretMounts', () => {
   it('finds the secret mounts of the stages with their lines, ids (or target names) and whether they are required', () => {
@@ -32,4 +32,13 @@ describe('secretSource', () => {
     ['type=env,id=hf,src=HF_TOKEN', { id: 'hf', env: 'HF_TOKEN' }],
     ['id=API_TOKEN', { id: 'API_TOKEN' }],
   ])('reads %s', (spec, expected) => expect(secretSource(spec)).toEqual(expected));
+});
+
+describe('secretVariable', () => {
+  it.each([
+    ['id=canary,env=CANARY', 'CANARY'],
+    ['type=env,id=X,source=Y', 'Y'],
+    ['id=npmrc,src=/home/me/.npmrc', undefined],
+    ['id=API_TOKEN', 'API_TOKEN'],
+  ])('reads the variable of %s', (spec, expected) => expect(secretVariable(secretSource(spec))).toBe(expected));
 });

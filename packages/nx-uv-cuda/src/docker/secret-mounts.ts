@@ -43,6 +43,14 @@ export function secretSource(spec: string): SecretSource {
   return { id };
 }
 
+/**
+ * The environment variable a `--secret` reads: its `env`, none for a file, and for `id=X` alone the variable X
+ * (buildx reads it when set, else the file X).
+ */
+export function secretVariable(source: SecretSource): string | undefined {
+  return source.env ?? (source.file === undefined ? source.id : undefined);
+}
+
 /** Comma-separated `key=value` fields, quotes around a whole field dropped; a bare key gets ''. */
 function fieldsOf(spec: string): Map<string, string> {
   const fields = new Map<string, string>();

@@ -228,9 +228,9 @@ function buildTargets(
     runName: `${names.run}-${suffixOf(image)}`,
     /** The image's name in tags (`{kind}`): unique among the project's Dockerfiles. */
     imageName: image.kind === 'image' ? `${label}${image.part}` : image.kind,
-    /** Its name in the metadata file's path, beside `build` (which already carries the label). */
-    fileName: image.kind === 'image' ? image.part : image.kind,
     releaseName: `${names.release}-${suffixOf(image)}`,
+    /** Named by the image's kind or stage, beside `build` (which already carries the label). */
+    metadataFile: outputs.image(build, image.kind === 'image' ? image.part : image.kind),
   }));
 
   targets.add(
@@ -324,10 +324,7 @@ function buildTargets(
   }
 
   const explained = explainBuildArgs(model, backend, rules);
-  const built: BuildTargetSet['images'] = [];
-  for (const { name, image, keyFile, imageName, fileName, runName, releaseName } of images) {
-    const metadataFile = outputs.image(build, fileName);
-    built.push({ name, image, metadataFile });
+  for (const { name, image, keyFile, imageName, runName, releaseName, metadataFile } of images) {
     targets.add(
       name,
       {
@@ -431,7 +428,7 @@ function buildTargets(
       backend.name,
     );
   }
-  return { backend, images: built, wheelTarget, smokeTarget };
+  return { backend, images, wheelTarget, smokeTarget };
 }
 
 /** The aggregates (`image`, `image-dev`, `wheel-flash-attn`, ...); one named like another target is refused. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -62,6 +63,17 @@ describe('hashCopiedFiles', () => {
     expect(files).not.toHaveProperty('uv.lock');
     expect(files).not.toHaveProperty('tests/test_a.py');
     expect(hashCopiedFiles(context, stageChain(dockerfile, 'tests'), {})).toHaveProperty('tests/test_a.py');
+  });
+
+  it('gives a file the sha256 of its bytes and a link that of `symlink:` and its target path', () => {
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const files = hashCopiedFiles(context, base(), {});
+    expect(files['ruff.toml']).toBe(sha256('ruff.toml\n'));
+    expect(files['src/app/alias.py']).toBe(sha256('symlink:main.py'));
+  });
+
+  it('hashes nothing, and needs no context folder, when the chain copies nothing there', () => {
+    expect(hashCopiedFiles(join(context, 'no-such-folder'), base(), {})).toEqual({});
   });
 
   it('hashes contents, so an edit changes exactly that file', () => {

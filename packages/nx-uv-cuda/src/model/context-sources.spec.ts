@@ -60,4 +60,20 @@ describe('sourceProblems', () => {
       "svc/Dockerfile:2: COPY uv.lock: the build context's .dockerignore excludes svc/uv.lock, so BuildKit will not find it",
     ]);
   });
+
+  it('counts `..` itself as climbing out of the context, and reads an absolute source from the context root', () => {
+    const climbing = parseDockerfile(['FROM python:3.12-slim', 'COPY .. /x', 'COPY ./.. /y', 'COPY /pyproject.toml /z', 'COPY /../uv.lock /w', ''].join('\n'), 'svc/Dockerfile');
+    expect(sourceProblems(climbing, climbing.stages, { files, dir: 'svc' })).toEqual([
+      { line: 2, fails: false, message: 'svc/Dockerfile:2: COPY ..: a source cannot leave the build context; BuildKit reads the whole context at its root' },
+      { line: 3, fails: false, message: 'svc/Dockerfile:3: COPY ./..: a source cannot leave the build context; BuildKit reads the whole context at its root' },
+    ]);
+  });
+
+  it('reads a --from by Docker\'s name grammar: an index names a stage, one name component pulls from Docker Hub', () => {
+    const froms = parseDockerfile(
+      ['FROM python:3.12-slim', 'RUN true', 'FROM python:3.12-slim', 'COPY --from=0 /a /a', 'COPY --from=wheel--prod /b /b', 'COPY --from=my__ctx /c /c', 'COPY --from=Wheels /d /d', 'COPY --from=a___b /e /e', ''].join('\n'),
+      'svc/Dockerfile',
+    );
+    expect(sourceProblems(froms, froms.stages, { files, dir: 'svc' }).map((problem) => problem.line)).toEqual([5, 6]);
+  });
 });

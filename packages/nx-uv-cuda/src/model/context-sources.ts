@@ -1,6 +1,8 @@
 import { posix } from 'node:path';
 import { exists, type FileSource } from '../core/file-source';
+import { leavesRoot } from '../core/paths';
 import { GLOB_CHAR } from '../docker/context-inputs';
+import { IMAGE_COMPONENT_PATTERN } from '../docker/image-ref';
 import { normalizeContextPath, readDockerignore } from '../docker/dockerignore';
 import type { DockerfileModel, Stage } from '../docker/dockerfile-model';
 import { resolveStageRef } from '../docker/stage-graph';
@@ -14,7 +16,8 @@ export interface SourceProblem {
   fails: boolean;
 }
 
-const BARE_IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+/** A `--from` that is one name component (`wheel-prod`) is pulled from Docker Hub's library when no stage has that name. */
+const BARE_IMAGE_NAME = new RegExp(`^${IMAGE_COMPONENT_PATTERN}$`);
 
 /**
  * What the stages read from the build context that is not there: a path missing from the context or excluded
@@ -33,7 +36,7 @@ export function sourceProblems(
     stage.sources.flatMap((source): SourceProblem[] => {
       const at = (what: string) => `${model.file}:${source.line}: ${source.instruction} ${what}`;
       if (source.from !== undefined) {
-        const unknownStage = !resolveStageRef(model, source.from) && BARE_IMAGE_NAME.test(source.from) && !/^\d+$/.test(source.from);
+        const unknownStage = !resolveStageRef(model, source.from) && BARE_IMAGE_NAME.test(source.from);
         return unknownStage
           ? [{ line: source.line, fails: false, message: at(`--from=${source.from}: no stage of ${model.file} has that name, so BuildKit pulls the image docker.io/library/${source.from} (if a stage was meant, it is missing)`) }]
           : [];
@@ -41,7 +44,8 @@ export function sourceProblems(
       return source.paths.flatMap((path): SourceProblem[] => {
         if (GLOB_CHAR.test(path) || path.includes('$')) return [];
         const inContext = normalizeContextPath(path);
-        if (posix.normalize(path).startsWith('../')) {
+        // An absolute source is read from the context root, as written: only a relative one can climb out.
+        if (!posix.isAbsolute(path) && leavesRoot(posix.normalize(path))) {
           return [{ line: source.line, fails: false, message: at(`${path}: a source cannot leave the build context; BuildKit reads ${inContext || 'the whole context'} at its root`) }];
         }
         if (inContext === '') return [];

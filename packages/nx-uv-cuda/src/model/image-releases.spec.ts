@@ -5,6 +5,8 @@ import {
   formatDate,
   parseReleasesFile,
   planRelease,
+  releasedImage,
+  checkVersion,
   renderVersion,
   schemeUses,
   withReleased,
@@ -69,7 +71,15 @@ describe('formatDate', () => {
 });
 
 describe('planRelease', () => {
-  const candidate: ReleaseCandidate = { project: 'ml-service', image: 'prod-cu124', repository: '127.0.0.1:5000/ml/ml-service', digest: digest('a') };
+  const candidate: ReleaseCandidate = {
+    project: 'ml-service',
+    image: 'prod-cu124',
+    kind: 'prod',
+    backend: 'cu124',
+    repository: '127.0.0.1:5000/ml/ml-service',
+    digest: digest('a'),
+    source: `127.0.0.1:5000/ml/ml-service@${digest('a')}`,
+  };
   const released = (over: Partial<ReleasedImage> = {}): ReleasedImage => ({
     version: '2612.01.0000000',
     reference: '127.0.0.1:5000/ml/ml-service:prod-cu124-2612.01.0000000',
@@ -100,6 +110,34 @@ describe('planRelease', () => {
     });
     expect(planRelease(candidate, { images: { other: { 'prod-cu124': released() } } }, next).action).toBe('tag');
     expect(planRelease(candidate, { images: {} }, next).action).toBe('tag');
+  });
+});
+
+describe('releasedImage', () => {
+  const entry = { version: '1.0.0', reference: 'r/svc:prod-cu124-1.0.0', releasedAt: '2026-12-02T00:00:00.000Z' };
+
+  it('pins the reference to what the tag resolves to, and keeps the image digest only where that differs', () => {
+    expect(releasedImage({ ...entry, resolved: digest('a'), imageDigest: digest('a'), gitSha: SHA })).toEqual({
+      ...entry,
+      digest: digest('a'),
+      pinned: `r/svc:prod-cu124-1.0.0@${digest('a')}`,
+      gitSha: SHA,
+    });
+    expect(releasedImage({ ...entry, resolved: digest('b'), imageDigest: digest('a') })).toEqual({
+      ...entry,
+      digest: digest('b'),
+      imageDigest: digest('a'),
+      pinned: `r/svc:prod-cu124-1.0.0@${digest('b')}`,
+    });
+  });
+});
+
+describe('checkVersion', () => {
+  it('takes a tag-safe version and names where a bad one came from', () => {
+    expect(checkVersion('2.0.0-rc_1', '--imageVersion')).toBe('2.0.0-rc_1');
+    expect(thrownPluginError('options', () => checkVersion('2.0.0+local', '--imageVersion')).message).toMatch(
+      /^version "2\.0\.0\+local" from --imageVersion cannot be part of an image tag/,
+    );
   });
 });
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { PluginError } from '../core/errors';
 import { isSecretName } from '../core/secret-names';
-import { formatZodIssues } from '../core/zod-message';
+import type { EngineEndpoint } from '../docker/engine-endpoint';
+import { IMAGE_TAG_PATTERN } from '../docker/image-ref';
+import { parseJsonFile } from './task-files';
 
 /**
  * Image releases: which version an image gets and when it keeps the one it has. Pure: the release executor reads
@@ -41,16 +43,27 @@ export type ReleasesFile = z.output<typeof releasesFileSchema>;
 
 /** The released-references file's text → its data; a missing file is an empty one. */
 export function parseReleasesFile(text: string | undefined, file: string): ReleasesFile {
-  if (text === undefined) return { images: {} };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new PluginError('options', `${file} is not JSON (${(error as Error).message}): fix or remove it`, { file });
-  }
-  const result = releasesFileSchema.safeParse(json);
-  if (!result.success) throw new PluginError('options', `${formatZodIssues(result.error.issues, file)}; fix or remove it`, { file });
-  return result.data;
+  return text === undefined ? { images: {} } : parseJsonFile(text, file, releasesFileSchema, { kind: 'options', remedy: 'fix or remove it' });
+}
+
+/** An entry as the registry has it: `digest` is what the tag resolves to; `imageDigest` only where that differs. */
+export function releasedImage(entry: {
+  version: string;
+  reference: string;
+  resolved: string;
+  imageDigest: string;
+  gitSha?: string;
+  releasedAt: string;
+}): ReleasedImage {
+  return {
+    version: entry.version,
+    reference: entry.reference,
+    digest: entry.resolved,
+    ...(entry.resolved !== entry.imageDigest && { imageDigest: entry.imageDigest }),
+    pinned: `${entry.reference}@${entry.resolved}`,
+    ...(entry.gitSha && { gitSha: entry.gitSha }),
+    releasedAt: entry.releasedAt,
+  };
 }
 
 /** What a version scheme may name. */
@@ -67,7 +80,7 @@ export interface VersionFacts {
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 /** What a Docker tag may hold (the version is part of one). */
-const TAG_SAFE = /^[\w][\w.-]{0,127}$/;
+const TAG_SAFE = new RegExp(`^${IMAGE_TAG_PATTERN}$`);
 /** Where version schemes are set, for messages. */
 const SCHEME_WHERE = 'release.versionScheme in the plugin options, or the versionScheme option';
 
@@ -92,10 +105,15 @@ export function renderVersion(scheme: string, facts: VersionFacts): string {
     }
     return value;
   });
+  return checkVersion(version, `the scheme "${scheme}" (${SCHEME_WHERE})`);
+}
+
+/** A version goes into a tag: letters, digits, _ . - only. `from` says where it came from. */
+export function checkVersion(version: string, from: string): string {
   if (!TAG_SAFE.test(version)) {
     throw new PluginError(
       'options',
-      `version "${version}" from the scheme "${scheme}" (${SCHEME_WHERE}) cannot be part of an image tag: ` +
+      `version "${version}" from ${from} cannot be part of an image tag: ` +
         'expected letters, digits, _ . - (a date needs a format, like {currentDate|YYMM.DD})',
     );
   }
@@ -157,8 +175,14 @@ export interface ReleaseCandidate {
   project: string;
   /** The metadata file's name: `prod-cu124`. */
   image: string;
+  kind: string;
+  backend: string;
   repository: string;
   digest: string;
+  /** `<repository>@<digest>`: what the release tag is made from. */
+  source: string;
+  /** The engine that pushed it: registry lookups go through its configuration. */
+  engine?: EngineEndpoint;
 }
 
 export type ReleaseStep =
@@ -181,7 +205,7 @@ export function planRelease(
 
 /** The file with these entries set, keys in order, so that it diffs well when committed. */
 export function withReleased(releases: ReleasesFile, entries: Array<{ project: string; image: string; released: ReleasedImage }>): ReleasesFile {
-  const images: ReleasesFile['images'] = structuredClone(releases.images);
+  const images: ReleasesFile['images'] = { ...releases.images };
   for (const { project, image, released } of entries) images[project] = { ...images[project], [image]: released };
   return { images: sortKeys(images, (byImage) => sortKeys(byImage, (entry) => entry)) };
 }

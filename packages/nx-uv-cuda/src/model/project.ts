@@ -10,6 +10,7 @@ import {
 } from '../config/plugin-options';
 import { PluginError } from '../core/errors';
 import { exists, type FileSource } from '../core/file-source';
+import { leavesRoot } from '../core/paths';
 import { slug } from '../core/slug';
 import { contextSourcePaths } from '../docker/context-inputs';
 import type { DockerfileModel } from '../docker/dockerfile-model';
@@ -375,7 +376,7 @@ function definedValues<T extends object>(value: T): Partial<T> {
  */
 function contextInWorkspace(pyprojectFile: string, setting: string, setByProject: boolean): string {
   const contextDir = posix.normalize(posix.join(posix.dirname(pyprojectFile), setting));
-  if (posix.isAbsolute(setting) || contextDir === '..' || contextDir.startsWith('../')) {
+  if (posix.isAbsolute(setting) || leavesRoot(contextDir)) {
     const where = setByProject ? `${pyprojectFile}: [tool.nx-uv-cuda] context` : `nx.json: the context option, for ${pyprojectFile},`;
     throw new PluginError(
       'options',

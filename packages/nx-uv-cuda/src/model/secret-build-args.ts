@@ -1,7 +1,7 @@
 import { compareCodeUnits } from '../core/compare';
 import { isSecretName } from '../core/secret-names';
 import type { DockerfileModel } from '../docker/dockerfile-model';
-import { secretSource } from '../docker/secret-mounts';
+import { secretSource, secretVariable } from '../docker/secret-mounts';
 import { allArgs } from './stages';
 
 /**
@@ -49,7 +49,7 @@ const NOT_A_CREDENTIAL = /^(.{0,3}|true|false|yes|no|on|off)$/i;
  * from files are not read here.
  */
 export function secretValues(environmentBuildArgs: readonly string[], secrets: readonly string[], env: NodeJS.ProcessEnv): string[] {
-  const variables = [...environmentBuildArgs, ...secrets.map(secretSource).map((source) => source.env ?? (source.file === undefined ? source.id : undefined))];
+  const variables = [...environmentBuildArgs, ...secrets.map((secret) => secretVariable(secretSource(secret)))];
   const values = variables.flatMap((name) => (name && env[name] !== undefined ? [env[name]!] : []));
   return [...new Set(values.filter((value) => !NOT_A_CREDENTIAL.test(value)))];
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { engineEndpointSchema } from '../config/shared-schemas';
-import { PluginError } from '../core/errors';
+import { PluginError, type PluginErrorKind } from '../core/errors';
 import type { FileSource } from '../core/file-source';
 import { formatZodIssues } from '../core/zod-message';
 
@@ -70,15 +70,23 @@ export function readTaskFile<S extends z.ZodType>(
 ): TaskFile<z.output<S>> {
   const text = files.read(file);
   if (text === undefined) throw new PluginError('missing-input', `${file} is missing: run ${producer} first`, { file });
+  return { text, data: parseJsonFile(text, file, schema, { kind: 'missing-input', remedy: `run ${producer} again` }) };
+}
+
+/** JSON text checked against a schema; what is wrong is named with the file, then what to do about it. */
+export function parseJsonFile<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  { kind, remedy }: { kind: PluginErrorKind; remedy: string },
+): z.output<S> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new PluginError('missing-input', `${file} is not JSON (${(error as Error).message}): run ${producer} again`, { file });
+    throw new PluginError(kind, `${file} is not JSON (${(error as Error).message}): ${remedy}`, { file });
   }
   const result = schema.safeParse(json);
-  if (!result.success) {
-    throw new PluginError('missing-input', `${formatZodIssues(result.error.issues, file)}; run ${producer} again`, { file });
-  }
-  return { text, data: result.data };
+  if (!result.success) throw new PluginError(kind, `${formatZodIssues(result.error.issues, file)}; ${remedy}`, { file });
+  return result.data;
 }

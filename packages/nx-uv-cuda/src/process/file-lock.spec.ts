@@ -77,12 +77,35 @@ describe('withFileLock: locks left by a crash', () => {
     mkdirSync(path, { recursive: true });
     const old = new Date(Date.now() - 120_000);
     utimesSync(path, old, old);
-    const stale: Array<LockOwner | undefined> = [];
+    const seen: Array<[string, LockOwner | undefined]> = [];
     const ran = await interruptible((scope) =>
-      withFileLock(path, scope, { onWait: () => stale.push(undefined), onStale: (owner) => stale.push(owner) }, async () => 'ran'),
+      withFileLock(path, scope, { onWait: (owner) => seen.push(['wait', owner]), onStale: (owner) => seen.push(['stale', owner]) }, async () => 'ran'),
     );
     expect(ran).toBe('ran');
-    expect(stale).toEqual([undefined]);
+    expect(seen).toEqual([['stale', undefined]]);
+
+    const fresh = lockPath();
+    mkdirSync(fresh, { recursive: true });
+    const waitedOn: Array<[string, LockOwner | undefined]> = [];
+    const waiting = interruptible((scope) =>
+      withFileLock(
+        fresh,
+        scope,
+        {
+          onWait: (owner) => {
+            waitedOn.push(['wait', owner]);
+            process.emit('SIGINT');
+          },
+          onStale: (owner) => waitedOn.push(['stale', owner]),
+          pollMs: 10,
+        },
+        async () => 'ran',
+      ),
+    );
+    const error = await waiting.catch((caught: unknown) => caught);
+    expect(isPluginError(error, 'interrupted')).toBe(true);
+    expect(waitedOn).toEqual([['wait', undefined]]);
+    expect(existsSync(fresh)).toBe(true);
   });
 
   it('lets one of several waiters take over a dead holder: the others wait for it', async () => {
@@ -107,5 +130,49 @@ describe('withFileLock: locks left by a crash', () => {
     );
     expect(takeovers).toHaveLength(1);
     expect(inside).toEqual([1, 1, 1, 1]);
+  });
+
+  it('makes a waiter that comes while another takes over a dead holder wait for the one that took it over', async () => {
+    // The second waiter starts from the first one's onStale: after the first has found the holder dead and
+    // before it has removed the lock. Without one step for the check and the removal, the second would take
+    // the lock over too, and the first would then remove the lock the second holds.
+    const path = lockPath();
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'owner.json'), JSON.stringify({ pid: dead, host: hostname(), since: 'then' }));
+    let holders = 0;
+    const inside: Record<string, number> = {};
+    const work = (name: string) => async () => {
+      holders += 1;
+      inside[name] = holders;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      holders -= 1;
+    };
+    let second: Promise<void> | undefined;
+    const secondWaits: string[] = [];
+    await interruptible(async (scope) => {
+      const first = withFileLock(
+        path,
+        scope,
+        {
+          onWait() {},
+          onStale: () => {
+            second ??= withFileLock(
+              path,
+              scope,
+              { onWait: () => secondWaits.push('wait'), onStale: () => secondWaits.push('stale'), pollMs: 5 },
+              work('second'),
+            );
+          },
+          pollMs: 5,
+        },
+        work('first'),
+      );
+      await Promise.all([first, second]);
+    });
+    expect(second).toBeDefined();
+    expect(inside).toEqual({ first: 1, second: 1 });
+    expect(secondWaits).toEqual(['wait']);
+    expect(existsSync(path)).toBe(false);
   });
 });

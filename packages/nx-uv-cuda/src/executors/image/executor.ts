@@ -10,7 +10,7 @@ import { remoteDigest, tagRemote } from '../../docker/registry-image';
 import { describeArgv, redactBuildArgs } from '../../docker/redact';
 import { loadDockerfile } from '../../model/dockerfile';
 import { secretValues } from '../../model/secret-build-args';
-import { requireStage } from '../../model/stages';
+import { builtChain, requireStage } from '../../model/stages';
 import type { ImageMetadata } from '../../model/task-files';
 import { runCommand } from '../../process/run-command';
 import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
@@ -36,7 +36,9 @@ export default runExecutor(
     const model = loadDockerfile(files, options.dockerfile);
     if (options.target) requireStage(model, options.target, options.kind === 'dev' ? 'dev' : 'prod');
     const wheelContexts = options.wheelsContext && options.wheelsDir ? [options.wheelsContext] : [];
-    requirePublishedBaseImages(model, options.target, wheelContexts, options.buildArgs);
+    // The stages built, computed once for both checks: the base images now, the build's inputs when it builds.
+    const chain = builtChain(model, options.target, wheelContexts, options.buildArgs);
+    requirePublishedBaseImages(model, chain, options.buildArgs);
     if (!options.dryRun) requireWheels(options, task);
     const git = await readGitFacts(task.workspaceRoot);
     const metadataDir = scope.temporary(mkdtempSync(join(tmpdir(), 'nx-uv-cuda-image-')));
@@ -69,7 +71,7 @@ export default runExecutor(
     }
 
     // Checked only when it builds: an image that exists needs neither its secrets nor its sources.
-    requireBuildInputs(files, model, { ...options, replaced: wheelContexts }, task.workspaceRoot);
+    requireBuildInputs(files, model, chain, options, task.workspaceRoot);
     info(`building ${task.id}${options.engine ? ` on ${describeEngine(options.engine)}` : ''}: docker ${describeArgv(plan.argv)}`);
     const build = await runBuild(plan.argv, {
       cwd: task.workspaceRoot,

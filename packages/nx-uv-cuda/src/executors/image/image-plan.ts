@@ -1,16 +1,15 @@
 import { join } from 'node:path';
 import { PluginError } from '../../core/errors';
 import { buildxBuildArgv, defaultProgress, registryCache, type BuildxBuild } from '../../docker/buildx-argv';
-import { repositoryOf } from '../../docker/image-ref';
+import { IMAGE_COMPONENT_PATTERN, IMAGE_TAG_PATTERN, repositoryOf } from '../../docker/image-ref';
 import { dockerSafeName } from '../../docker/safe-name';
 import type { ImageOptions } from './schema';
 
 export const DEFAULT_TAG_TEMPLATE = '{registry}/{project}:{kind}-{backend}';
 
 /** Docker's reference grammar: `[host[:port]/]component(/component)*[:tag]`, lowercase components. */
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)';
-const IMAGE_REFERENCE = new RegExp(`^${HOST}?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?$`);
+const IMAGE_REFERENCE = new RegExp(`^${HOST}?${IMAGE_COMPONENT_PATTERN}(?:/${IMAGE_COMPONENT_PATTERN})*(?::${IMAGE_TAG_PATTERN})?$`);
 
 export interface ImagePlanInput {
   options: ImageOptions;

@@ -5,8 +5,10 @@ import { repositoryOf } from '../../docker/image-ref';
 import { dockerSafeName } from '../../docker/safe-name';
 import { indexedDigests, remoteDigest, tagRemote } from '../../docker/registry-image';
 import {
+  checkVersion,
   parseReleasesFile,
   planRelease,
+  releasedImage,
   renderVersion,
   schemeUses,
   withReleased,
@@ -14,7 +16,7 @@ import {
   type ReleasedImage,
   type ReleaseStep,
 } from '../../model/image-releases';
-import { imageMetadataSchema, readTaskFile, type ImageMetadata } from '../../model/task-files';
+import { imageMetadataSchema, readTaskFile } from '../../model/task-files';
 import { withFileLock } from '../../process/file-lock';
 import type { InterruptScope } from '../../process/interruptible';
 import { parsePyproject } from '../../python/pyproject';
@@ -27,10 +29,7 @@ import { runTargets } from '../shared/run-nx';
 import type { TaskInfo } from '../shared/task';
 import { releaseExecutorSchema, type ReleaseOptions } from './schema';
 
-interface Image {
-  candidate: ReleaseCandidate;
-  metadata: ImageMetadata;
-}
+type Recorded = { project: string; image: string; released: ReleasedImage };
 
 /**
  * Gives pushed images a release version without rebuilding them: the release tag is made in the registry from
@@ -46,17 +45,19 @@ export default runExecutor({ schema: releaseExecutorSchema }, async ({ options, 
   }
   const git = await readGitFacts(task.workspaceRoot);
   const now = new Date();
-  // Made before anything runs: a scheme that cannot make a version fails before hours of builds.
-  const version =
-    options.imageVersion ??
-    renderVersion(options.versionScheme, {
-      projectName: task.projectName,
-      now,
-      commitSha: git.sha,
-      versionActionsVersion: given?.newVersion,
-      projectVersion: projectVersion(files, options.pyproject),
-      env: process.env,
-    });
+  // Made and checked before this target runs anything: a scheme or tag that cannot work fails before builds.
+  const version = options.imageVersion
+    ? checkVersion(options.imageVersion, '--imageVersion')
+    : renderVersion(options.versionScheme, {
+        projectName: task.projectName,
+        now,
+        commitSha: git.sha,
+        versionActionsVersion: given?.newVersion,
+        projectVersion: schemeUses(options.versionScheme, 'projectVersion') ? projectVersion(files, options.pyproject) : undefined,
+        env: process.env,
+      });
+  releaseReference(options, { repository: 'registry.invalid/check', image: 'image', kind: 'kind', backend: 'backend', project: task.projectName }, version);
+
   const leftOut = task.dependenciesLeftOut();
   if (leftOut.length > 0 && dryRun) {
     info(`Nx left out ${leftOut.join(', ')} (nx release --projects runs no dependencies): a release would run them first; this plan reads the metadata they left`);
@@ -65,10 +66,10 @@ export default runExecutor({ schema: releaseExecutorSchema }, async ({ options, 
     info(`Nx left out ${leftOut.join(', ')} (nx release --projects runs no dependencies): running them first`);
     await runTargets(task.workspaceRoot, task.projectName, leftOut, scope);
   }
-  const images = options.images.map((file) => readImage(files, task, file));
+  const candidates = options.images.map((file) => readCandidate(files, task, file));
   const releases = parseReleasesFile(files.read(options.releasesFile), options.releasesFile);
-  const steps = images.map(({ candidate, metadata }) =>
-    planRelease(candidate, releases, () => ({ version, reference: releaseReference(options, candidate, metadata, version) })),
+  const steps = candidates.map((candidate) =>
+    planRelease(candidate, releases, () => ({ version, reference: releaseReference(options, candidate, version) })),
   );
 
   for (const step of steps) info(describeStep(step, dryRun));
@@ -76,7 +77,7 @@ export default runExecutor({ schema: releaseExecutorSchema }, async ({ options, 
     info(`dry run: no tag was made and ${options.releasesFile} was not written`);
     return;
   }
-  const recorded: Array<{ project: string; image: string; released: ReleasedImage }> = [];
+  const recorded: Recorded[] = [];
   try {
     for (const step of steps) {
       const entry = step.action === 'tag' ? await tagRelease(step, git.sha, now) : await checkKept(step);
@@ -88,22 +89,20 @@ export default runExecutor({ schema: releaseExecutorSchema }, async ({ options, 
   }
 });
 
-async function recordReleases(
-  task: TaskInfo,
-  releasesFile: string,
-  files: FileSource,
-  entries: Array<{ project: string; image: string; released: ReleasedImage }>,
-  scope: InterruptScope,
-): Promise<void> {
+async function recordReleases(task: TaskInfo, releasesFile: string, files: FileSource, entries: Recorded[], scope: InterruptScope): Promise<void> {
   const file = task.absolute(releasesFile);
-  await withFileLock(`${file}.lock`, scope, lockWaits(releasesFile), async () => {
+  const waits = {
+    onWait: () => info(`waiting for another release target, which is writing ${releasesFile}`),
+    onStale: () => info(`taking over the lock of ${releasesFile}, left by a process that is gone`),
+  };
+  await withFileLock(`${file}.lock`, scope, waits, async () => {
     // Read again under the lock: the release targets of other images may have written it since.
     writeJsonAtomically(file, withReleased(parseReleasesFile(files.read(releasesFile), releasesFile), entries));
   });
   info(`wrote ${entries.map(({ released }) => released.reference).join(', ')} to ${releasesFile}`);
 }
 
-function readImage(files: FileSource, task: TaskInfo, file: string): Image {
+function readCandidate(files: FileSource, task: TaskInfo, file: string): ReleaseCandidate {
   const { data: metadata } = readTaskFile(files, file, imageMetadataSchema, task.producerOf(file));
   if (!metadata.pushed || !metadata.digest) {
     throw new PluginError(
@@ -114,13 +113,15 @@ function readImage(files: FileSource, task: TaskInfo, file: string): Image {
     );
   }
   return {
-    metadata,
-    candidate: {
-      project: task.projectName,
-      image: basename(file, '.json'),
-      repository: repositoryOf(metadata.tags[0] ?? metadata.image),
-      digest: metadata.digest,
-    },
+    project: task.projectName,
+    image: basename(file, '.json'),
+    kind: metadata.kind,
+    backend: metadata.backend,
+    // A pushed image's metadata names it by digest: `<repository>@<digest>`.
+    repository: repositoryOf(metadata.image),
+    digest: metadata.digest,
+    source: metadata.image,
+    engine: metadata.engine,
   };
 }
 
@@ -130,12 +131,16 @@ function projectVersion(files: FileSource, pyproject: string | undefined): strin
   return text === undefined ? undefined : parsePyproject(text, pyproject).version;
 }
 
-function releaseReference(options: ReleaseOptions, candidate: ReleaseCandidate, metadata: ImageMetadata, version: string): string {
+function releaseReference(
+  options: ReleaseOptions,
+  candidate: Pick<ReleaseCandidate, 'repository' | 'image' | 'kind' | 'backend' | 'project'>,
+  version: string,
+): string {
   return renderTag(`{repository}:${options.releaseTag}`, {
     repository: candidate.repository,
     image: candidate.image,
-    kind: metadata.kind,
-    backend: metadata.backend,
+    kind: candidate.kind,
+    backend: candidate.backend,
     project: dockerSafeName(candidate.project, 'image'),
     version,
   });
@@ -152,80 +157,55 @@ function describeStep(step: ReleaseStep, dryRun: boolean): string {
  * names this image already (a release that failed after tagging it, run again) is taken as it is.
  */
 async function tagRelease(step: Extract<ReleaseStep, { action: 'tag' }>, gitSha: string | undefined, now: Date): Promise<ReleasedImage> {
-  const { repository, digest } = step.candidate;
-  const source = `${repository}@${digest}`;
-  const existing = await remoteDigest(step.reference);
-  if (existing === undefined) {
-    if ((await remoteDigest(source)) === undefined) {
-      throw new PluginError('missing-input', `the registry no longer has ${source}: build ${step.candidate.image} again, then release`);
-    }
-    await tagRemote(source, [step.reference]);
-  } else if (!(await namesImage(step.reference, existing, digest))) {
+  const { candidate, reference } = step;
+  const existing = await remoteDigest(reference, candidate.engine);
+  if (existing !== undefined && !(await namesImage(reference, existing, candidate))) {
     throw new PluginError(
       'options',
-      `${step.reference} already names ${existing}, another image: a release tag is never moved; ` +
+      `${reference} already names ${existing}, another image: a release tag is never moved; ` +
         'choose a version scheme that makes a new version (e.g. with {shortCommitSha}) or pass --imageVersion',
     );
   }
-  const resolved = await remoteDigest(step.reference);
-  if (resolved === undefined) throw new PluginError('command', `${step.reference} is not in the registry after tagging it`);
-  if (!(await namesImage(step.reference, resolved, digest))) {
-    throw new PluginError('command', `${step.reference} resolves to ${resolved}, which is not ${digest} nor an index of only it`);
+  const resolved = existing ?? (await tagAndResolve(candidate, reference));
+  if (resolved !== candidate.digest) {
+    info(`${reference} resolves to ${resolved}, an index of ${candidate.digest} alone (this buildx cannot copy a single manifest as it is)`);
   }
-  if (resolved !== digest) {
-    info(`${step.reference} resolves to ${resolved}, an index of ${digest} alone (this buildx cannot copy a single manifest as it is)`);
-  }
-  return releasedEntry(step.version, step.reference, resolved, digest, gitSha, now.toISOString());
-}
-
-/** Whether a tag that resolves to `resolved` names the image `digest`: itself, or (buildx 0.13) an index of only it. */
-async function namesImage(reference: string, resolved: string, digest: string): Promise<boolean> {
-  if (resolved === digest) return true;
-  const indexed = await indexedDigests(reference);
-  return indexed.length === 1 && indexed[0] === digest;
-}
-
-function releasedEntry(version: string, reference: string, resolved: string, digest: string, gitSha: string | undefined, releasedAt: string): ReleasedImage {
-  return {
-    version,
-    reference,
-    digest: resolved,
-    ...(resolved !== digest && { imageDigest: digest }),
-    pinned: `${reference}@${resolved}`,
-    ...(gitSha && { gitSha }),
-    releasedAt,
-  };
+  return releasedImage({ version: step.version, reference, resolved, imageDigest: candidate.digest, gitSha, releasedAt: now.toISOString() });
 }
 
 /**
- * A kept release must still name its image: tagged again when the registry lost the tag (the entry then says
- * what the new tag resolves to), an error when someone moved it. Undefined: the entry stands as it is.
+ * A kept release must still name its image: tagged again when the registry lost the tag, an error when someone
+ * moved it. Undefined: the entry stands as it is; else the entry as the registry has it now.
  */
 async function checkKept(step: Extract<ReleaseStep, { action: 'keep' }>): Promise<ReleasedImage | undefined> {
   const { released, candidate } = step;
-  const current = await remoteDigest(released.reference);
+  const current = await remoteDigest(released.reference, candidate.engine);
   if (current === released.digest) return undefined;
-  if (current !== undefined) {
-    // Made again by a buildx that copies as it is, say: the same image, under the digest the tag has now.
-    if (await namesImage(released.reference, current, candidate.digest)) {
-      return releasedEntry(released.version, released.reference, current, candidate.digest, released.gitSha, released.releasedAt);
-    }
+  if (current !== undefined && !(await namesImage(released.reference, current, candidate))) {
     throw new PluginError('command', `${released.reference} now names ${current}, not the released ${candidate.digest}: someone moved the tag`);
   }
-  info(`${released.reference} was missing from the registry: tagged again`);
-  await tagRemote(`${candidate.repository}@${candidate.digest}`, [released.reference]);
-  const resolved = await remoteDigest(released.reference);
-  if (resolved === undefined || !(await namesImage(released.reference, resolved, candidate.digest))) {
-    throw new PluginError('command', `${released.reference} does not name ${candidate.digest} after tagging it again`);
-  }
-  return resolved === released.digest
-    ? undefined
-    : releasedEntry(released.version, released.reference, resolved, candidate.digest, released.gitSha, released.releasedAt);
+  if (current === undefined) info(`${released.reference} was missing from the registry: tagged again`);
+  // Made again, or by a buildx that copies as it is: the same image, under the digest the tag has now.
+  const resolved = current ?? (await tagAndResolve(candidate, released.reference));
+  return resolved === released.digest ? undefined : releasedImage({ ...released, resolved, imageDigest: candidate.digest });
 }
 
-function lockWaits(file: string) {
-  return {
-    onWait: () => info(`waiting for another release target, which is writing ${file}`),
-    onStale: () => info(`taking over the lock of ${file}, left by a process that is gone`),
-  };
+/** Tags the candidate's image as `reference` in its registry and says what the tag resolves to, checked to name it. */
+async function tagAndResolve(candidate: ReleaseCandidate, reference: string): Promise<string> {
+  if ((await remoteDigest(candidate.source, candidate.engine)) === undefined) {
+    throw new PluginError('missing-input', `the registry no longer has ${candidate.source}: build ${candidate.image} again, then release`);
+  }
+  await tagRemote(candidate.source, [reference], candidate.engine);
+  const resolved = await remoteDigest(reference, candidate.engine);
+  if (resolved === undefined || !(await namesImage(reference, resolved, candidate))) {
+    throw new PluginError('command', `${reference} does not name ${candidate.digest} after tagging it${resolved ? ` (it resolves to ${resolved})` : ''}`);
+  }
+  return resolved;
+}
+
+/** Whether a tag that resolves to `resolved` names the candidate's image: itself, or (buildx 0.13) an index of only it. */
+async function namesImage(reference: string, resolved: string, candidate: ReleaseCandidate): Promise<boolean> {
+  if (resolved === candidate.digest) return true;
+  const indexed = await indexedDigests(reference, candidate.engine);
+  return indexed.length === 1 && indexed[0] === candidate.digest;
 }

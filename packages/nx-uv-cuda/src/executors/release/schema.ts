@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_RELEASE_TAG, DEFAULT_RELEASES_FILE, DEFAULT_VERSION_SCHEME } from '../../model/image-releases';
 
-/** npm's publish options: `nx release publish` passes them to every publish target; images have no use for them. */
+/** npm's publish options (and nx's firstRelease): `nx release publish` passes them to every publish target; images have no use for them. */
 const npmOnly = z.union([z.string(), z.number(), z.boolean()]).optional();
 
 export const releaseExecutorSchema = z
@@ -21,10 +21,10 @@ export const releaseExecutorSchema = z
     /** Say what would be tagged; tag nothing and write nothing (`nx release --dry-run` sets it). */
     dryRun: z.boolean().default(false),
     /** Passed by `nx release`: the versions its version step gave, by project (`newVersion` null: none). */
-    nxReleaseVersionData: z
-      .record(z.string(), z.object({ newVersion: z.string().nullable().optional() }).loose())
-      .optional(),
-    firstRelease: z.boolean().optional(),
+    // A plain object: its JSON schema has no `additionalProperties`, so Nx's validator accepts what else nx
+    // passes there (currentVersion, dependentProjects, ...), and zod drops it.
+    nxReleaseVersionData: z.record(z.string(), z.object({ newVersion: z.string().nullable().optional() })).optional(),
+    firstRelease: npmOnly,
     registry: npmOnly,
     tag: npmOnly,
     otp: npmOnly,

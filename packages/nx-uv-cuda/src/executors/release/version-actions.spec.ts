@@ -56,14 +56,15 @@ describe('withProjectVersion', () => {
 
 describe('withLockedProjectVersion', () => {
   it("replaces the version of the project's own entry, not a registry package of that name", () => {
-    const updated = withLockedProjectVersion(LOCK, 'ml-service', 'services/ml', '0.2.0');
+    const { text: updated, found } = withLockedProjectVersion(LOCK, 'uv.lock', 'ml-service', 'services/ml', '0.2.0');
+    expect(found).toBe(true);
     expect(updated.split('\n').filter((line) => line.startsWith('version = '))).toEqual(['version = 1', 'version = "0.2.0"', 'version = "0.1.0"', 'version = "0.1.0"']);
     expect(updated.length).toBe(LOCK.length);
-    expect(withLockedProjectVersion(LOCK, 'tools', 'tools', '3.0.0')).toContain('name = "tools"\nversion = "3.0.0"\nsource = { virtual = "tools" }');
+    expect(withLockedProjectVersion(LOCK, 'uv.lock', 'tools', 'tools', '3.0.0').text).toContain('name = "tools"\nversion = "3.0.0"\nsource = { virtual = "tools" }');
   });
 
   it('leaves a lock without the entry as it is', () => {
-    expect(withLockedProjectVersion(LOCK, 'ml-service', '.', '0.2.0')).toBe(LOCK);
+    expect(withLockedProjectVersion(LOCK, 'uv.lock', 'ml-service', '.', '0.2.0')).toEqual({ text: LOCK, found: false });
   });
 });
 
@@ -84,7 +85,7 @@ describe('PyprojectVersionActions', () => {
     tree.write('uv.lock', LOCK);
     expect(await actions().readCurrentVersionFromSourceManifest(tree)).toEqual({ currentVersion: '0.1.0', manifestPath: 'services/ml/pyproject.toml' });
     tree.write('services/ml/prod/pyproject.toml', '[project]\nname = "ml-service"\nversion = "0.1.0"\n');
-    tree.write('services/ml/prod/uv.lock', '[[package]]\nname = "ml-service"\nversion = "0.1.0"\nsource = { virtual = "." }\n');
+    tree.write('services/ml/prod/uv.lock', 'version = 1\n\n[[package]]\nname = "ml-service"\nversion = "0.1.0"\nsource = { virtual = "." }\n');
     const logs = await actions(undefined, ['services/ml/pyproject.toml', 'services/ml/prod/pyproject.toml']).updateProjectVersion(tree, '0.2.0');
     expect(logs).toEqual([
       '✍️  New version 0.2.0 written to services/ml/pyproject.toml',

@@ -4,6 +4,7 @@ import { VersionActions } from 'nx/release';
 import { PluginError } from '../../core/errors';
 import { escapeRegExp } from '../../core/regexp';
 import { parsePyproject } from '../../python/pyproject';
+import { PackageLookup, parseUvLock, sourceKind, type LockPackage } from '../../python/uv-lock';
 
 /**
  * nx release's version step for a uv project (`release.version` of every inferred project): the version lives in
@@ -43,25 +44,28 @@ export default class PyprojectVersionActions extends VersionActions {
     for (const [index, manifestPath] of this.manifestPaths().entries()) {
       const text = tree.read(manifestPath, 'utf-8');
       if (text === null) throw new PluginError('missing-input', `${manifestPath} is missing`, { file: manifestPath });
+      const pyproject = parsePyproject(text, manifestPath);
       // The project's own manifest must have a version; a production manifest beside it may have none.
-      if (index > 0 && parsePyproject(text, manifestPath).version === undefined) continue;
+      if (index > 0 && pyproject.version === undefined) continue;
       tree.write(manifestPath, withProjectVersion(text, newVersion, manifestPath));
       logs.push(`✍️  New version ${newVersion} written to ${manifestPath}`);
-      const name = parsePyproject(text, manifestPath).name;
-      if (name) manifests.push({ dir: posix.dirname(manifestPath), name });
+      if (pyproject.name) manifests.push({ dir: posix.dirname(manifestPath), name: pyproject.name });
     }
     for (const lockFile of this.lockFiles()) {
       const lockText = tree.read(lockFile, 'utf-8');
       if (lockText === null) continue;
-      const updated = manifests.reduce(
-        (text, { dir, name }) => withLockedProjectVersion(text, name, posix.relative(posix.dirname(lockFile), dir) || '.', newVersion),
-        lockText,
-      );
-      if (updated !== lockText) {
+      let updated = lockText;
+      let found = false;
+      for (const { dir, name } of manifests) {
+        const edit = withLockedProjectVersion(updated, lockFile, name, posix.relative(posix.dirname(lockFile), dir) || '.', newVersion);
+        updated = edit.text;
+        found ||= edit.found;
+      }
+      if (!found) {
+        logs.push(`⚠️  ${lockFile} has no entry of ${manifests.map(({ name }) => name).join(', ')} with a version: run uv lock there, or uv sync --locked will refuse it`);
+      } else if (updated !== lockText) {
         tree.write(lockFile, updated);
         logs.push(`✍️  New version ${newVersion} written to ${lockFile}`);
-      } else {
-        logs.push(`⚠️  ${lockFile} has no entry of ${manifests.map(({ name }) => name).join(', ')} with a version: run uv lock there, or uv sync --locked will refuse it`);
       }
     }
     return logs;
@@ -101,18 +105,22 @@ export function withProjectVersion(text: string, version: string, file: string):
 }
 
 /**
- * The version of the project's own entry in uv.lock (`name = "<name>"`, `source = { editable|virtual = "<dir>" }`)
- * replaced; a lock without that entry, or without a version in it, is returned as it is.
+ * The version of the project's own entry in uv.lock (`name = "<name>"`, `source = { editable|virtual = "<dir>" }`,
+ * found by the lock's parser) replaced in the text, checked by parsing the result. `found`: the lock has that
+ * entry with a version (a lock without it is returned as it is).
  */
-export function withLockedProjectVersion(lock: string, name: string, dirFromLock: string, version: string): string {
-  const blocks = lock.split(/(?=^\[\[package\]\]\s*$)/m);
-  const source = new RegExp(`^source = \\{ (editable|virtual) = "${escapeRegExp(dirFromLock)}" \\}\\s*$`, 'm');
-  const named = new RegExp(`^name = "${escapeRegExp(name)}"\\s*$`, 'm');
-  return blocks
-    .map((block) =>
-      block.startsWith('[[package]]') && named.test(block) && source.test(block)
-        ? block.replace(/^version = ".*"[ \t]*$/m, `version = "${version}"`)
-        : block,
-    )
+export function withLockedProjectVersion(lock: string, file: string, name: string, dirFromLock: string, version: string): { text: string; found: boolean } {
+  const isOwn = (entry: LockPackage) => ['editable', 'virtual'].includes(sourceKind(entry.source)) && (entry.source.editable ?? entry.source.virtual) === dirFromLock;
+  const own = (text: string) => new PackageLookup(parseUvLock(text, file)).named(name).find(isOwn);
+  if (own(lock)?.version === undefined) return { text: lock, found: false };
+  const source = new RegExp(`^source = \\{ (editable|virtual) = "${escapeRegExp(dirFromLock)}" \\}[ \\t]*\\r?$`, 'm');
+  const named = new RegExp(`^name = "${escapeRegExp(name)}"[ \\t]*\\r?$`, 'm');
+  const text = lock
+    .split(/(?=^\[\[package\]\][ \t]*\r?$)/m)
+    .map((block) => (named.test(block) && source.test(block) ? block.replace(/^version = "[^"\n]*"/m, `version = "${version}"`) : block))
     .join('');
+  if (own(text)?.version !== version) {
+    throw new PluginError('uv-lock', `${file}: the version of ${name} (source ${dirFromLock}) is not written as nx release can rewrite it: run uv lock there`, { file });
+  }
+  return { text, found: true };
 }

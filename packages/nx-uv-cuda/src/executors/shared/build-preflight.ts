@@ -3,26 +3,26 @@ import type { FileSource } from '../../core/file-source';
 import type { DockerfileModel, Stage } from '../../docker/dockerfile-model';
 import { sourceProblems } from '../../model/context-sources';
 import { findDockerignore } from '../../model/locate';
-import { builtChain } from '../../model/stages';
 import { requireSecrets } from './secrets-preflight';
 
 export interface BuildInputs {
   dockerfile: string;
   context: string;
-  /** Unset: the last stage. */
-  target?: string;
-  /** Stages the build receives as named contexts. */
-  replaced: readonly string[];
-  buildArgs: Record<string, string>;
   secrets: readonly string[];
 }
 
 /**
  * Right before a build (only when one runs: a stored wheel or an existing image needs neither): the required
- * secrets of the stages built have their sources, and what they copy from the context is there.
+ * secrets of the stages built (`chain`: builtChain of model/stages, computed once by the executor; undefined:
+ * nothing to check) have their sources, and what they copy from the context is there.
  */
-export function requireBuildInputs(files: FileSource, model: DockerfileModel, build: BuildInputs, workspaceRoot: string): void {
-  const chain = builtChain(model, build.target, build.replaced, build.buildArgs);
+export function requireBuildInputs(
+  files: FileSource,
+  model: DockerfileModel,
+  chain: readonly Stage[] | undefined,
+  build: BuildInputs,
+  workspaceRoot: string,
+): void {
   if (!chain) return;
   requireSecrets(model, chain, build.secrets, { env: process.env, cwd: workspaceRoot });
   requireContextSources(files, model, chain, build);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { PluginError } from '../../core/errors';
 import type { DockerfileModel, Stage } from '../../docker/dockerfile-model';
-import { secretMounts, secretSource } from '../../docker/secret-mounts';
+import { secretMounts, secretSource, secretVariable } from '../../docker/secret-mounts';
 
 /**
  * Before any build: every `required` secret mount of the stages built (`chain`) has a `secrets` entry whose source is
@@ -34,10 +34,10 @@ export function requireSecrets(
 
 function missingSource(source: ReturnType<typeof secretSource>, where: { env: NodeJS.ProcessEnv; cwd: string }): string | undefined {
   const fileExists = (file: string) => existsSync(isAbsolute(file) ? file : join(where.cwd, file));
-  if (source.env !== undefined) return where.env[source.env] === undefined ? `its source, the environment variable ${source.env}, is not set` : undefined;
+  const variable = secretVariable(source);
+  if (variable !== undefined && where.env[variable] !== undefined) return undefined;
+  if (source.env !== undefined) return `its source, the environment variable ${source.env}, is not set`;
   if (source.file !== undefined) return fileExists(source.file) ? undefined : `its source, the file ${source.file}, does not exist`;
-  // `id=X` alone: buildx reads the variable X, else the file X.
-  return where.env[source.id] === undefined && !fileExists(source.id)
-    ? `its source is neither set as the environment variable ${source.id} nor a file of that name`
-    : undefined;
+  // `id=X` alone: buildx reads the variable X (set: found above), else the file X.
+  return fileExists(source.id) ? undefined : `its source is neither set as the environment variable ${source.id} nor a file of that name`;
 }

@@ -23,9 +23,10 @@ export interface TaskInfo {
 export function taskInfo(context: ExecutorContext): TaskInfo {
   const projectName = context.projectName ?? '';
   const targetName = context.targetName ?? '';
-  const task = Object.values(context.taskGraph?.tasks ?? {}).find(
-    (candidate) => candidate.target.project === projectName && candidate.target.target === targetName,
-  );
+  // A task of this project in Nx's task graph, by target (its id may carry a configuration).
+  const taskOf = (target: string) =>
+    Object.values(context.taskGraph?.tasks ?? {}).find((candidate) => candidate.target.project === projectName && candidate.target.target === target);
+  const task = taskOf(targetName);
   const targets = context.projectsConfigurations?.projects[projectName]?.targets ?? {};
   return {
     workspaceRoot: context.root,
@@ -42,14 +43,11 @@ export function taskInfo(context: ExecutorContext): TaskInfo {
       const producer = Object.entries(targets).find(([, target]) => (target.outputs ?? []).some(writes))?.[0];
       return producer ? `\`nx run ${projectName}:${producer}\`` : `the target that writes it`;
     },
-    dependenciesLeftOut: () => {
-      const graph = context.taskGraph;
-      if (!graph) return [];
-      const inGraph = (target: string) =>
-        Object.values(graph.tasks).some((candidate) => candidate.target.project === projectName && candidate.target.target === target);
-      return (targets[targetName]?.dependsOn ?? [])
-        .filter((dependency): dependency is string => typeof dependency === 'string' && !dependency.startsWith('^'))
-        .filter((dependency) => !inGraph(dependency));
-    },
+    dependenciesLeftOut: () =>
+      context.taskGraph
+        ? (targets[targetName]?.dependsOn ?? [])
+            .filter((dependency): dependency is string => typeof dependency === 'string' && !dependency.startsWith('^'))
+            .filter((dependency) => !taskOf(dependency))
+        : [],
   };
 }

@@ -11,7 +11,7 @@ import { remoteDigest } from '../../docker/registry-image';
 import { digest } from '../../keys/build-keys';
 import { loadDockerfile } from '../../model/dockerfile';
 import { secretValues } from '../../model/secret-build-args';
-import { requireStage } from '../../model/stages';
+import { builtChain, requireStage } from '../../model/stages';
 import { withFileLock, type LockWaits } from '../../process/file-lock';
 import type { InterruptScope } from '../../process/interruptible';
 import { BUILD_ARGS_FILE_RENAMES, resolveBuildArgs } from '../shared/build-args';
@@ -43,7 +43,9 @@ export default runExecutor(
     const model = loadDockerfile(files, options.dockerfile);
     requireStage(model, options.target, 'wheelBuild');
     if (options.exportStage) requireStage(model, options.exportStage, 'wheelExport');
-    requirePublishedBaseImages(model, options.target, [], options.buildArgs);
+    // The stages the wheel stage is built from; the build's inputs are those of the export stage when there is one.
+    const chain = builtChain(model, options.target, [], options.buildArgs);
+    requirePublishedBaseImages(model, chain, options.buildArgs);
     if (options.dryRun) {
       const { argv } = planWheel({
         options,
@@ -69,7 +71,8 @@ export default runExecutor(
     const output = task.absolute(options.outputPath);
     const build = () => {
       // Checked only when it compiles: a stored wheel needs neither its secrets nor its sources.
-      requireBuildInputs(files, model, { ...options, target: options.exportStage ?? options.target, replaced: [] }, task.workspaceRoot);
+      const built = options.exportStage === undefined ? chain : builtChain(model, options.exportStage, [], options.buildArgs);
+      requireBuildInputs(files, model, built, options, task.workspaceRoot);
       return compile(options, fromEnvironment, model, task, output, scope);
     };
     if (!key) return finish(options, await build(), output, scope);

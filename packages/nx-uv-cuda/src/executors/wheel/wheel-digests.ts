@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { sha256Of } from '../../core/hash';
 import { writeTextAtomically } from '../shared/files';
 
 /** Beside every stored set of wheels (local store and registry image): `sha256sum` lines, one per wheel. */
@@ -11,21 +11,6 @@ const DIGEST_LINE = /^([0-9a-f]{64}) {2}(\S+\.whl)$/;
 /** A zip archive (which a wheel is) ends with the end-of-central-directory record. */
 const END_OF_CENTRAL_DIRECTORY = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const ZIP_TAIL_BYTES = 22 + 0xffff;
-
-const READ_BLOCK_BYTES = 1 << 20;
-
-/** The sha256 of a file, read a block at a time: a wheel can be gigabytes. */
-export function sha256Of(file: string): string {
-  const hash = createHash('sha256');
-  const block = Buffer.alloc(READ_BLOCK_BYTES);
-  const fd = openSync(file, 'r');
-  try {
-    for (let read = readSync(fd, block); read > 0; read = readSync(fd, block)) hash.update(block.subarray(0, read));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /** Why `file` is not a wheel a build could install (not a zip archive, or cut short), or undefined. */
 export function wheelProblem(file: string): string | undefined {
